@@ -1,0 +1,1 @@
+"""The losscc formula language (loss.lark), shipped inside the wheel as losscc.grammar."""

@@ -1,0 +1,56 @@
+"""losscc: a symbolic loss compiler for MindSpore.
+
+Write a loss as a formula in d = prediction - target; get a ready
+``mindspore.nn.LossBase`` cell that computes it with the fewest Abs, Square
+and Mul operations.
+
+>>> import losscc
+>>> print(losscc.program("square(square(d))").listing())
+# square(square(d)), reduction mean: 2 element-wise operations (Square 2)
+d = logits - labels
+d2 = square(d)
+d4 = square(d2)
+loss = mean(d4)
+
+``losscc.compile("square(square(d))")`` returns the cell itself (it imports
+MindSpore); ``losscc.source(...)`` the Python source of its module.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+__version__ = "0.1.0"
+
+from .errors import LossccError  # noqa: E402
+
+
+def program(formula: str, reduction: str = "mean") -> "Program":
+    """Parse and optimise ``formula``: the inspectable compiled program."""
+    from .compiler import build
+
+    return build(formula, reduction)
+
+
+def source(formula: str, reduction: str = "mean", name: Optional[str] = None) -> str:
+    """The Python source of a module with the compiled LossBase subclass.
+
+    >>> "self.square = ops.Square()" in source("square(d)")
+    True
+    """
+    return program(formula, reduction).source(name)
+
+
+def compile(formula: str, reduction: str = "mean", name: Optional[str] = None) -> Any:  # noqa: A001
+    """A ready ``mindspore.nn.LossBase`` instance computing ``formula``.
+
+    Example (imports MindSpore)::
+
+        loss = losscc.compile("square(square(d))")          # the 4th-power loss
+        model = mindspore.train.Model(net, loss, optimizer)
+    """
+    return program(formula, reduction).load(name)
+
+
+from .compiler import Program  # noqa: E402
+
+__all__ = ["LossccError", "Program", "compile", "program", "source", "__version__"]

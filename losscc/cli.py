@@ -1,0 +1,101 @@
+"""The ``losscc`` command line.
+
+Each subcommand is a module in ``losscc.commands`` with ``register(subparsers)``
+(cheap: argparse only) and ``run(args) -> int``. Only this module prints
+errors and chooses exit codes: 0 success, 2 bad input, 1 internal error.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import traceback
+from typing import Optional, Sequence
+
+from . import __version__
+from .errors import LossccError
+
+# Subcommands, in the order --help lists them.
+COMMANDS = ("compile",)
+
+DESCRIPTION = """\
+losscc compiles loss formulas into MindSpore LossBase cells.
+
+A formula is arithmetic on d = prediction - target (or on pred and target):
++ - * / (by a constant), whole powers d^4, abs(x), square(x), mul(x, y).
+losscc lowers it to the fewest ops.Abs / ops.Square / ops.Mul operations.
+"""
+
+EPILOG = """\
+examples:
+  losscc compile "square(square(d))"             the 4th-power loss, as Python source
+  losscc compile "abs(d)" --name L1 -o l1.py     write it to a file
+  losscc compile "square(d)" --reduction -mean   the seed article's negated mean
+  losscc compile "d^15" --ir                     show the optimised operations
+
+Run `losscc COMMAND --help` for a command's options. The formula language is
+described in docs/grammar.md.
+"""
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="losscc", description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    top.add_argument("--version", action="version", version=f"losscc {__version__}")
+    sub = top.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in COMMANDS:
+        importlib.import_module(f"losscc.commands.{name}").register(sub)
+    return top
+
+
+# Options whose values may start with '-' (a reduction such as -mean):
+# argparse would take "-r -mean" for two options, so they are joined first.
+DASH_VALUED = ("-r", "--reduction")
+
+
+def _join_dash_values(argv: Sequence[str]) -> list[str]:
+    out: list[str] = []
+    it = iter(argv)
+    for arg in it:
+        if arg in DASH_VALUED:
+            value = next(it, None)
+            out.append(arg if value is None else f"{arg}={value}")
+        else:
+            out.append(arg)
+    return out
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = parser().parse_args(_join_dash_values(argv))
+    try:
+        return int(args.run(args) or 0)
+    except LossccError as e:
+        print(e.render(), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("losscc: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as e:  # noqa: BLE001 - the last line of defence
+        if os.environ.get("LOSSCC_DEBUG"):
+            traceback.print_exc()
+        print(f"losscc: internal error: {type(e).__name__}: {e}\n"
+              "This is a bug in losscc; set LOSSCC_DEBUG=1 to see the traceback.", file=sys.stderr)
+        return 1
+
+
+def read_formula(text: str) -> str:
+    """The formula argument, or standard input when it is '-'."""
+    if text == "-":
+        return sys.stdin.read()
+    return text
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""A scheduled program → the Python source of a MindSpore LossBase subclass.
+
+The class is written the way the seed article writes losses by hand:
+``__init__`` creates the primitives, ``construct`` is a straight-line program
+over them ending in ``self.get_loss``, and a reduction LossBase does not
+know (``prod``, ``-mean``, ``0.5*sum``) overrides ``get_loss``.
+
+The output is a pure function of its inputs: the same program, reduction and
+name give the same bytes. User text (the formula) appears only in ``#``
+comment lines, one per line of the formula, so it can never become code.
+"""
+from __future__ import annotations
+
+import keyword
+from typing import Optional
+
+from . import __version__
+from .errors import LossccError
+from .files import GENERATED_MARK
+from .ops import OPS
+from .reduce import Reduction
+from .schedule import Schedule
+
+DEFAULT_NAME = "CompiledLoss"
+
+
+def check_name(name: Optional[str]) -> str:
+    """The class name, if it is a safe Python identifier; else a LossccError."""
+    if name is None:
+        return DEFAULT_NAME
+    if not isinstance(name, str) or not name.isidentifier() or not name.isascii():
+        raise LossccError(
+            f"invalid class name {name!r}",
+            hint="a class name is letters, digits and underscores, not starting with a digit "
+            "(e.g. QuarticLoss)",
+            source="name",
+        )
+    if keyword.iskeyword(name) or name in ("nn", "ops", "mstype"):
+        raise LossccError(f"{name!r} cannot be a class name here",
+                          hint="choose another, e.g. QuarticLoss", source="name")
+    return name
+
+
+def emit(
+    program: Schedule,
+    reduction: Reduction,
+    *,
+    name: Optional[str] = None,
+    formula: str,
+    summary: str,
+    op_counts: dict[str, int],
+) -> str:
+    """Python source of a module holding one LossBase subclass.
+
+    ``formula`` is the user's text (shown in comments only), ``summary`` the
+    compiled loss as losscc prints it (our own text: safe in a docstring).
+    """
+    name = check_name(name)
+    counts = ", ".join(f"{OPS[op].primitive} {n}" for op, n in sorted(op_counts.items()))
+    total = sum(op_counts.values())
+    lines = [
+        f"{GENERATED_MARK} {__version__}. Do not edit: regenerate with `losscc compile`.",
+        "# formula:",
+        *(f"#     {_printable(line)}" for line in formula.strip().splitlines()),
+        f"# reduction: {reduction}",
+        f"# element-wise operations: {total}" + (f" ({counts})" if counts else ""),
+        f'"""{name}: the loss {summary} of d = logits - labels, reduced by {reduction}."""',
+        "from mindspore import nn, ops",
+    ]
+    if not reduction.is_native:
+        lines.append("from mindspore.common import dtype as mstype")
+    lines += ["", "", f"class {name}(nn.LossBase):"]
+    lines.append(f'    """loss = {reduction}({summary}), d = logits - labels."""')
+    lines.append("")
+    lines += _init(program, reduction)
+    lines.append("")
+    lines += _construct(program)
+    if not reduction.is_native:
+        lines.append("")
+        lines += _get_loss(reduction)
+    return "\n".join(lines) + "\n"
+
+
+def _init(program: Schedule, reduction: Reduction) -> list[str]:
+    if reduction.is_native:
+        out = [f'    def __init__(self, reduction="{reduction.kind}"):',
+               "        super().__init__(reduction)"]
+    else:
+        # LossBase accepts only mean/sum/none; get_loss below does the rest.
+        base = "none" if reduction.kind == "prod" else reduction.kind
+        out = ["    def __init__(self):", f'        super().__init__("{base}")']
+    used = sorted({step.op for step in program.steps} - {"mul"})  # LossBase has self.mul
+    for op in used:
+        spec = OPS[op]
+        if spec.primitive is None:
+            raise AssertionError(f"op {op!r} has no MindSpore primitive: lower it first")
+        out.append(f"        self.{spec.attr} = ops.{spec.primitive}()")
+    if reduction.kind == "prod":
+        out.append("        self.reduce_prod = ops.ReduceProd()")
+    return out
+
+
+def _construct(program: Schedule) -> list[str]:
+    out = ["    def construct(self, logits, labels, weights=1.0):"]
+    if "d" in program.inputs:
+        out.append("        d = logits - labels")
+    for step in program.steps:
+        args = step.args
+        if step.op == "mul" and _is_number(args[0]):  # tensor first reads better
+            args = (args[1], args[0])
+        out.append(f"        {step.name} = self.{OPS[step.op].attr}({', '.join(args)})")
+    out.append(f"        return self.get_loss({program.result}, weights)")
+    return out
+
+
+def _get_loss(reduction: Reduction) -> list[str]:
+    # The same steps as LossBase.get_loss (and the article's section 6 class).
+    out = [
+        "    def get_loss(self, x, weights=1.0):",
+        f'        """Weighted {reduction.kind} of x in float32'
+        + (f", times {reduction.scale!r}" if reduction.scale != 1.0 else "") + '."""',
+        "        input_dtype = x.dtype",
+        "        x = self.cast(x, mstype.float32)",
+        "        x = self.mul(self.cast(weights, mstype.float32), x)",
+    ]
+    reducer = {"mean": "reduce_mean", "sum": "reduce_sum", "prod": "reduce_prod"}.get(reduction.kind)
+    if reducer:
+        out.append(f"        x = self.{reducer}(x, self.get_axis(x))")
+    if reduction.scale != 1.0:
+        out.append(f"        x = self.mul(self.cast({reduction.scale!r}, mstype.float32), x)")
+    out.append("        return self.cast(x, input_dtype)")
+    return out
+
+
+def _is_number(text: str) -> bool:
+    return text[:1].isdigit() or text[:1] == "-"
+
+
+def _printable(line: str) -> str:
+    """A formula line for a comment: control characters shown escaped."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in line)

@@ -1,0 +1,90 @@
+"""Every error a user can cause is a LossccError that knows where it happened.
+
+Library code raises; only the CLI turns errors into messages and exit codes.
+An error carries the text it is about (a formula, a reduction) and a span in
+it, so it can be shown the way compilers show errors:
+
+    error: unknown function 'log'
+     --> formula, line 1, column 1
+      |
+    1 | log(d)
+      | ^^^
+    hint: ...
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+
+class LossccError(Exception):
+    """A problem with the user's input (formula, reduction, options, files).
+
+    ``start`` and ``end`` are character offsets into ``text`` (end exclusive);
+    both are None when the error is about the input as a whole.
+
+    >>> e = LossccError("unknown variable 'x'", text="square(x)", start=7, end=8)
+    >>> (e.line, e.column)
+    (1, 8)
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        text: Optional[str] = None,
+        start: Optional[int] = None,
+        end: Optional[int] = None,
+        hint: Optional[str] = None,
+        source: str = "formula",
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.text = text
+        self.start = start
+        self.end = end if end is not None else (None if start is None else start + 1)
+        self.hint = hint
+        self.source = source
+
+    @property
+    def line(self) -> Optional[int]:
+        if self.text is None or self.start is None:
+            return None
+        return self.text.count("\n", 0, self.start) + 1
+
+    @property
+    def column(self) -> Optional[int]:
+        if self.text is None or self.start is None:
+            return None
+        return self.start - (self.text.rfind("\n", 0, self.start) + 1) + 1
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def render(self) -> str:
+        """The full message: headline, position, the line with a caret, hint."""
+        out = [f"error: {self.message}"]
+        if self.line is not None:
+            assert self.text is not None and self.start is not None
+            line_start = self.text.rfind("\n", 0, self.start) + 1
+            line_end = self.text.find("\n", self.start)
+            if line_end == -1:
+                line_end = len(self.text)
+            shown = self.text[line_start:line_end].expandtabs(1)
+            col = self.column or 1
+            width = max(1, min(self.end or self.start + 1, line_end) - self.start)
+            gutter = " " * len(str(self.line))
+            out.append(f"{gutter}--> {self.source}, line {self.line}, column {col}")
+            out.append(f"{gutter} |")
+            out.append(f"{self.line} | {shown}")
+            out.append(f"{gutter} | {' ' * (col - 1)}{'^' * width}")
+        if self.hint:
+            out.append(f"hint: {self.hint}")
+        return "\n".join(out)
+
+
+def closest(name: str, candidates: list[str]) -> Optional[str]:
+    """The candidate most like ``name``, if any is close enough to suggest."""
+    import difflib
+
+    found = difflib.get_close_matches(name, candidates, n=1, cutoff=0.5)
+    return found[0] if found else None
