@@ -12,6 +12,7 @@ comment lines, one per line of the formula, so it can never become code.
 from __future__ import annotations
 
 import keyword
+import textwrap
 from typing import Optional
 
 from . import __version__
@@ -64,13 +65,13 @@ def emit(
         *(f"#     {_printable(line)}" for line in formula.strip().splitlines()),
         f"# reduction: {reduction}",
         f"# element-wise operations: {total}" + (f" ({counts})" if counts else ""),
-        f'"""{name}: the loss {summary} of d = logits - labels, reduced by {reduction}."""',
+        f'"""The {name} loss, compiled by losscc from the formula above."""',
         "from mindspore import nn, ops",
     ]
     if not reduction.is_native:
         lines.append("from mindspore.common import dtype as mstype")
     lines += ["", "", f"class {name}(nn.LossBase):"]
-    lines.append(f'    """loss = {reduction}({summary}), d = logits - labels."""')
+    lines += _docstring(program, reduction, summary)
     lines.append("")
     lines += _init(program, reduction)
     lines.append("")
@@ -79,6 +80,16 @@ def emit(
         lines.append("")
         lines += _get_loss(reduction)
     return "\n".join(lines) + "\n"
+
+
+def _docstring(program: Schedule, reduction: Reduction, summary: str) -> list[str]:
+    first = textwrap.wrap(f"Element-wise loss {summary}, reduced by {reduction}.", width=88,
+                          break_on_hyphens=False, break_long_words=False)
+    names = {"d": "d = logits - labels", "pred": "pred = logits", "target": "target = labels"}
+    inputs = ", ".join(text for var, text in names.items() if var in program.inputs)
+    body = [*first, "", f"Inputs: {inputs}."]
+    out = [f'    """{body[0]}'] + [f"    {line}".rstrip() for line in body[1:]] + ['    """']
+    return out
 
 
 def _init(program: Schedule, reduction: Reduction) -> list[str]:
@@ -105,10 +116,7 @@ def _construct(program: Schedule) -> list[str]:
     if "d" in program.inputs:
         out.append("        d = logits - labels")
     for step in program.steps:
-        args = step.args
-        if step.op == "mul" and _is_number(args[0]):  # tensor first reads better
-            args = (args[1], args[0])
-        out.append(f"        {step.name} = self.{OPS[step.op].attr}({', '.join(args)})")
+        out.append(f"        {step.name} = self.{OPS[step.op].attr}({', '.join(step.args)})")
     out.append(f"        return self.get_loss({program.result}, weights)")
     return out
 
@@ -130,10 +138,6 @@ def _get_loss(reduction: Reduction) -> list[str]:
         out.append(f"        x = self.mul(self.cast({reduction.scale!r}, mstype.float32), x)")
     out.append("        return self.cast(x, input_dtype)")
     return out
-
-
-def _is_number(text: str) -> bool:
-    return text[:1].isdigit() or text[:1] == "-"
 
 
 def _printable(line: str) -> str:

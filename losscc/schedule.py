@@ -57,12 +57,17 @@ def schedule(root: ir.Node) -> Schedule:
         if power is not None:
             powers[id(node)] = power
             name = f"{names[id(power[0])]}{power[1]}"
+        elif node.op == "abs" and node.args[0].op == "var":
+            name = f"abs_{names[id(node.args[0])]}"
         if name is None or name in taken:
             temporaries += 1
             name = f"t{temporaries}"
         taken.add(name)
         names[id(node)] = name
-        steps.append(Step(name, node.op, tuple(names[id(a)] for a in node.args)))
+        args = tuple(names[id(a)] for a in node.args)
+        if node.op == "mul" and node.args[0].is_const:  # the IR puts constants first;
+            args = args[::-1]                            # d2 * 0.5 reads better
+        steps.append(Step(name, node.op, args))
     return Schedule(tuple(steps), names[id(root)], frozenset(ir.variables(root)))
 
 

@@ -12,8 +12,9 @@ lowers that again, choosing the cheapest of a few evaluation schemes:
 - the region as written, which wins whenever expansion does not pay
   (square(d + 1) is 2 operations; d^2 + 2d + 1 is 3).
 
-Powers of an absolute value reduce first: abs(y)^2k = y^2k, so a
-polynomial in a = abs(d) is E(d^2) + a*O(d^2), with one Abs.
+Powers of an absolute value may also be reduced, abs(y)^2k = y^2k, which
+writes a polynomial in a = abs(d) as E(d^2) + a*O(d^2), with one Abs; that
+is one more candidate, next to Horner's rule in a itself.
 
 >>> from losscc import ir
 >>> d = ir.var("d")
@@ -114,16 +115,40 @@ def _region_order(region: ir.Node) -> list[ir.Node]:
 
 
 def _monomial(powers: dict[ir.Node, int]) -> Monomial:
-    """Canonical monomial; abs(y)^e is reduced to abs(y)^(e mod 2) * y^(e - e mod 2)."""
-    reduced: dict[ir.Node, int] = {}
-    for atom, e in powers.items():
-        if atom.op == "abs" and e >= 2:
-            inner = atom.args[0]
-            reduced[inner] = reduced.get(inner, 0) + e - e % 2
-            e %= 2
-        if e:
-            reduced[atom] = reduced.get(atom, 0) + e
-    return tuple(sorted(reduced.items(), key=lambda item: item[0].digest))
+    """Canonical monomial: atoms in digest order, zero exponents dropped."""
+    items = [(atom, e) for atom, e in powers.items() if e]
+    return tuple(sorted(items, key=lambda item: item[0].digest))
+
+
+def _reduce_abs(poly: Poly, a: ir.Node) -> Poly:
+    """``poly`` with abs(y)^e written abs(y)^(e mod 2) * y^(e - e mod 2)."""
+    out: Poly = {}
+    for m, c in poly.items():
+        powers = dict(m)
+        e = powers.pop(a, 0)
+        inner = a.args[0]
+        powers[inner] = powers.get(inner, 0) + e - e % 2
+        powers[a] = e % 2
+        key = _monomial(powers)
+        out[key] = out.get(key, 0.0) + c
+    return {m: c for m, c in out.items() if c != 0.0}
+
+
+def _lift_abs(poly: Poly, a: ir.Node) -> Optional[Poly]:
+    """``poly`` with y^2k written abs(y)^2k, if y = a's argument has only even powers."""
+    inner = a.args[0]
+    if not any(atom is inner for m in poly for atom, _ in m):
+        return None
+    out: Poly = {}
+    for m, c in poly.items():
+        powers = dict(m)
+        e = powers.pop(inner, 0)
+        if e % 2:
+            return None
+        powers[a] = powers.get(a, 0) + e
+        key = _monomial(powers)
+        out[key] = out.get(key, 0.0) + c
+    return {m: c for m, c in out.items() if c != 0.0}
 
 
 def _add(a: Poly, b: Poly, sign: float) -> Poly:
@@ -166,8 +191,13 @@ def _power(p: Poly, n: int) -> Optional[Poly]:
 
 # Lowering -----------------------------------------------------------------
 
-def lower_poly(poly: Poly) -> ir.Node:
-    """IR (with pow nodes) evaluating ``poly`` by its cheapest scheme."""
+def lower_poly(poly: Poly, rewrite_abs: bool = True) -> ir.Node:
+    """IR (with pow nodes) evaluating ``poly`` by its cheapest scheme.
+
+    With ``rewrite_abs``, a polynomial with an atom a = abs(y) is also tried
+    in the two other forms of a^2 = y^2: every a^2k as y^2k (E(y^2) + a O(y^2)),
+    and, when y has only even powers, every y^2k as a^2k (Horner in a alone).
+    """
     atoms = sorted({atom for m in poly for atom, _ in m}, key=lambda a: a.digest)
     if not atoms:
         return ir.const(poly.get((), 0.0))
@@ -181,6 +211,12 @@ def lower_poly(poly: Poly) -> ir.Node:
         by_power.setdefault(e, {})[rest] = c
     coefficients = {e: lower_poly(q) for e, q in by_power.items()}
     candidates = [_horner(pivot, coefficients), _monomials(pivot, coefficients)]
+    if rewrite_abs and pivot.op == "abs":
+        if max(by_power) >= 2:
+            candidates.append(lower_poly(_reduce_abs(poly, pivot), rewrite_abs=False))
+        lifted = _lift_abs(poly, pivot)
+        if lifted is not None:
+            candidates.append(lower_poly(lifted, rewrite_abs=False))
     return min(candidates, key=count_ops)  # first of the cheapest: deterministic
 
 
