@@ -31,24 +31,29 @@ def program(formula: str, reduction: str = "mean") -> "Program":
     return build(formula, reduction)
 
 
-def source(formula: str, reduction: str = "mean", name: Optional[str] = None) -> str:
+def source(formula: str, reduction: str = "mean", name: Optional[str] = None,
+           fuse: bool = False) -> str:
     """The Python source of a module with the compiled LossBase subclass.
 
     >>> "self.square = ops.Square()" in source("square(d)")
     True
     """
-    return program(formula, reduction).source(name)
+    return program(formula, reduction).source(name, fuse=fuse)
 
 
-def compile(formula: str, reduction: str = "mean", name: Optional[str] = None) -> Any:  # noqa: A001
+def compile(formula: str, reduction: str = "mean", name: Optional[str] = None,  # noqa: A001
+            fuse: bool = False) -> Any:
     """A ready ``mindspore.nn.LossBase`` instance computing ``formula``.
+
+    ``fuse=True`` turns on MindSpore's graph-kernel fusion (process-wide; needs
+    ``pip install losscc[fuse]``; see losscc.fuse).
 
     Example (imports MindSpore)::
 
         loss = losscc.compile("square(square(d))")          # the 4th-power loss
         model = mindspore.train.Model(net, loss, optimizer)
     """
-    return program(formula, reduction).load(name)
+    return program(formula, reduction).load(name, fuse=fuse)
 
 
 from .compiler import Program  # noqa: E402

@@ -82,17 +82,25 @@ class Program:
         lines.append(f"loss = {self.reduction}({sched.result})")
         return "\n".join(lines)
 
-    def source(self, name: Optional[str] = None) -> str:
-        """Python source of a module with the LossBase subclass ``name``."""
-        return emit(self.schedule, self.reduction, name=name, formula=self.formula,
-                    summary=self.summary, op_counts=ir.op_counts(self.root))
+    def source(self, name: Optional[str] = None, fuse: bool = False) -> str:
+        """Python source of a module with the LossBase subclass ``name``.
 
-    def load(self, name: Optional[str] = None, **kwargs: Any) -> Any:
+        With ``fuse`` its ``__init__`` turns on graph-kernel fusion (losscc.fuse).
+        """
+        text = emit(self.schedule, self.reduction, name=name, formula=self.formula,
+                    summary=self.summary, op_counts=ir.op_counts(self.root))
+        if fuse:
+            from .fuse import fused_source
+
+            text = fused_source(text)
+        return text
+
+    def load(self, name: Optional[str] = None, fuse: bool = False, **kwargs: Any) -> Any:
         """A ready instance of the compiled LossBase cell (imports MindSpore)."""
         from .load import load_class
 
         name = check_name(name)
-        return load_class(self.source(name), name)(**kwargs)
+        return load_class(self.source(name, fuse=fuse), name)(**kwargs)
 
     def sympy(self, exact: bool = True) -> Any:
         from .evaluate import to_sympy

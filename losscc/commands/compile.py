@@ -38,6 +38,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="overwrite FILE even if losscc did not generate it")
     p.add_argument("--ir", action="store_true",
                    help="print the optimised operations and their count instead of source")
+    p.add_argument("--fuse", action="store_true",
+                   help="the class turns on MindSpore graph-kernel fusion when created "
+                   "(process-wide; the module then imports losscc.fuse; pip install losscc[fuse])")
     p.set_defaults(run=run)
 
 
@@ -49,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
 
     name = check_name(args.name)
     program = build(read_formula(args.formula), args.reduction)
-    text = program.listing() + "\n" if args.ir else program.source(name)
+    text = program.listing() + "\n" if args.ir else program.source(name, fuse=args.fuse)
     if args.output:
         write_output(args.output, text, force=args.force)
         print(f"wrote {args.output}: class {name}, {program.op_count} element-wise operations",
