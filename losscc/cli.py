@@ -17,7 +17,7 @@ from . import __version__
 from .errors import LossccError
 
 # Subcommands, in the order --help lists them.
-COMMANDS = ("compile",)
+COMMANDS = ("compile", "analyze")
 
 DESCRIPTION = """\
 losscc compiles loss formulas into MindSpore LossBase cells.
@@ -33,6 +33,7 @@ examples:
   losscc compile "abs(d)" --name L1 -o l1.py     write it to a file
   losscc compile "square(d)" --reduction -mean   the seed article's negated mean
   losscc compile "d^15" --ir                     show the optimised operations
+  losscc analyze "square(d)" -r -mean            why minimising it diverges
 
 Run `losscc COMMAND --help` for a command's options. The formula language is
 described in docs/grammar.md.
