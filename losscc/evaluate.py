@@ -8,8 +8,8 @@ operation's meaning from the table in ``losscc.ops``.
 >>> from losscc import ir
 >>> evaluate(ir.square(ir.var("d")), d=np.array([1.0, -3.0]))
 array([1., 9.])
->>> to_sympy(ir.square(ir.abs_(ir.var("d"))))
-Abs(d)**2
+>>> to_sympy(ir.mul(ir.abs_(ir.var("d")), ir.const(0.5)))
+Abs(d)/2
 """
 from __future__ import annotations
 
@@ -74,8 +74,9 @@ def to_sympy(root: ir.Node, exact: bool = True) -> Any:
     for node in ir.topological(root):
         if node.op == "const":
             value = node.value
-            values[id(node)] = (sp.nsimplify(value, rational=True, tolerance=0)
-                                if exact and _short(value) else sp.Float(value))
+            # repr is the shortest decimal that reads back as this float
+            values[id(node)] = (sp.Rational(repr(value)) if exact and _short(value)
+                                else sp.Float(value))
         elif node.op == "var":
             values[id(node)] = syms[node.value]
         else:

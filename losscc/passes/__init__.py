@@ -6,9 +6,11 @@ after). ``optimise`` runs them all and records what each one did.
 
 >>> from losscc import ir
 >>> d = ir.var("d")
->>> root, trace = optimise(ir.mul(ir.square(d), ir.square(d)))
->>> ir.describe(root), [(name, ops) for name, ops in trace]
-('square(square(d))', [('input', 3), ('fold_constants', 3), ('identities', 2), ('polynomials', 2), ('lower_powers', 2), ('tidy', 2)])
+>>> root, trace = optimise(ir.mul(ir.mul(ir.mul(d, d), d), d))   # d*d*d*d
+>>> ir.describe(root)
+'square(square(d))'
+>>> trace
+[('input', 3), ('fold_constants', 3), ('identities', 3), ('polynomials', 2), ('lower_powers', 2), ('tidy', 2)]
 """
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ optimal for every n below 12509. Beyond it, the shortest of the binary method
 and the factor and n-1 constructions is used: never longer than binary.
 
 >>> chain(15)
-(1, 2, 3, 5, 10, 15)
+(1, 2, 4, 5, 10, 15)
 >>> len(chain(64)) - 1
 6
 """
