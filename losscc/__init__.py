@@ -32,28 +32,30 @@ def program(formula: str, reduction: str = "mean") -> "Program":
 
 
 def source(formula: str, reduction: str = "mean", name: Optional[str] = None,
-           fuse: bool = False) -> str:
+           fuse: bool = False, shapes: Optional[str] = None) -> str:
     """The Python source of a module with the compiled LossBase subclass.
 
     >>> "self.square = ops.Square()" in source("square(d)")
     True
     """
-    return program(formula, reduction).source(name, fuse=fuse)
+    return program(formula, reduction).source(name, fuse=fuse, shapes=shapes)
 
 
 def compile(formula: str, reduction: str = "mean", name: Optional[str] = None,  # noqa: A001
-            fuse: bool = False) -> Any:
+            fuse: bool = False, shapes: Optional[str] = None) -> Any:
     """A ready ``mindspore.nn.LossBase`` instance computing ``formula``.
 
     ``fuse=True`` turns on MindSpore's graph-kernel fusion (process-wide; needs
-    ``pip install losscc[fuse]``; see losscc.fuse).
+    ``pip install losscc[fuse]``; see losscc.fuse). ``shapes`` is what the cell
+    does when logits and labels differ in shape: "warn" (default), "strict"
+    (raise ValueError) or "allow" (MindSpore's silent broadcasting).
 
     Example (imports MindSpore)::
 
         loss = losscc.compile("square(square(d))")          # the 4th-power loss
         model = mindspore.train.Model(net, loss, optimizer)
     """
-    return program(formula, reduction).load(name, fuse=fuse)
+    return program(formula, reduction).load(name, fuse=fuse, shapes=shapes)
 
 
 from .compiler import Program  # noqa: E402

@@ -116,9 +116,7 @@ def analyze(program: Any) -> Analysis:
     x = d
     if loss.free_symbols & {pred} and not loss.free_symbols & {d, target}:
         x = pred
-        findings.append(Finding("target", False, "warning", (
-            "the loss uses the prediction but not the target: minimising it pulls every "
-            "prediction towards the same values whatever the labels say")))
+        findings.append(Finding("target", False, "warning", _IGNORES_TARGET))
     else:
         loss = sp.expand(loss.subs(pred, d + target)) if pred in loss.free_symbols else loss
     scale = sp.Rational(reduction.scale)
@@ -178,8 +176,12 @@ def _study(loss: Any, x: Any) -> _Facts:
 
 
 def _numbers(facts: _Facts) -> dict:
-    """The facts behind the verdicts, for machines (floats; inf for unbounded)."""
-    from .piecewise import to_float
+    """The facts behind the verdicts, for machines (floats; None where infinite)."""
+    from .piecewise import to_float as exact_float
+
+    def to_float(value: Any) -> Optional[float]:
+        number = exact_float(value)
+        return number if math.isfinite(number) else None
 
     (k_minus, _), (k_plus, _) = facts.ends
     return {
@@ -451,3 +453,94 @@ def _show(value: Any) -> str:
     if number == int(number) and abs(number) < 1e15:
         return str(int(number))
     return f"{number:.6g}"
+
+
+# A screen for ``losscc compile``, which must stay free of SymPy and NumPy: the
+# loss's exact polynomial on each tail (d -> -oo, d -> +oo), where every abs has
+# a fixed sign, decides boundedness with Python's fractions.
+
+MAX_TAIL_DEGREE = 256  # beyond this the screen gives up (the full analysis still decides)
+
+
+def quick_warnings(program: Any) -> list[str]:
+    """Warnings decidable without SymPy: an unbounded loss, a loss that ignores the target.
+
+    >>> import losscc
+    >>> quick_warnings(losscc.program("square(d)", "-mean"))[0][:47]
+    'bounded below: no: the loss falls without bound'
+    >>> quick_warnings(losscc.program("square(square(d))"))
+    []
+    """
+    from . import ir
+
+    variables = ir.variables(program.root)
+    out = []
+    if variables == {"pred"}:
+        out.append(f"target: {_IGNORES_TARGET}")
+    if "target" in variables or (variables & {"pred"} and "d" in variables):
+        return out  # a function of d and the target: for the full analysis
+    x = "pred" if variables == {"pred"} else "d"
+    scale = program.reduction.scale
+    falls = []
+    for direction, side in ((-1, f"{x} -> -oo"), (1, f"{x} -> +oo")):
+        tail = _tail(program.root, direction)
+        if tail is None:
+            return out
+        degree = max(tail, default=0)
+        lead = tail.get(degree, 0) * direction ** degree * scale
+        if program.reduction.kind != "prod" and degree > 0 and lead < 0:
+            falls.append(side)
+    if falls:
+        out.append(f"bounded below: no: the loss falls without bound as |{x}| grows (to -oo as "
+                   f"{' and as '.join(falls)}): minimising it diverges; see `losscc analyze`")
+    return out
+
+
+_IGNORES_TARGET = ("the loss uses the prediction but not the target: minimising it pulls every "
+                   "prediction towards the same values whatever the labels say")
+
+
+def _tail(root: Any, direction: int) -> Optional[dict]:
+    """The loss as an exact polynomial {degree: coefficient} for x beyond all its kinks."""
+    from fractions import Fraction
+
+    from . import ir
+
+    values: dict[int, dict] = {}
+    for node in ir.topological(root):
+        args = [values[id(a)] for a in node.args]
+        if node.op == "const":
+            poly = {0: Fraction(node.value)} if node.value else {}
+        elif node.op == "var":
+            poly = {1: Fraction(1)}
+        elif node.op in ("add", "sub"):
+            sign = 1 if node.op == "add" else -1
+            poly = dict(args[0])
+            for k, c in args[1].items():
+                poly[k] = poly.get(k, 0) + sign * c
+        elif node.op == "neg":
+            poly = {k: -c for k, c in args[0].items()}
+        elif node.op in ("mul", "square", "pow"):
+            factors = {"mul": args, "square": args * 2}.get(node.op) or args * int(node.value)
+            poly = {0: Fraction(1)}
+            for factor in factors:
+                poly = _times(poly, factor)
+                if max(poly, default=0) > MAX_TAIL_DEGREE:
+                    return None
+        elif node.op == "abs":
+            poly = args[0]
+            degree = max(poly, default=0)
+            if poly and poly[degree] * direction ** degree < 0:
+                poly = {k: -c for k, c in poly.items()}
+        else:
+            return None
+        values[id(node)] = {k: c for k, c in poly.items() if c}
+    return values[id(root)]
+
+
+def _times(a: dict, b: dict) -> dict:
+    out: dict = {}
+    for i, x in a.items():
+        for j, y in b.items():
+            out[i + j] = out.get(i + j, 0) + x * y
+    return {k: c for k, c in out.items() if c}

@@ -74,7 +74,8 @@ class Program:
         counts = ", ".join(f"{k} {v}" for k, v in self.op_counts.items())
         sched = self.schedule
         head = (f"# {_one_line(self.formula)}, reduction {self.reduction}: "
-                f"{self.op_count} element-wise operations" + (f" ({counts})" if counts else ""))
+                f"{self.op_count} element-wise operation{'' if self.op_count == 1 else 's'}"
+                + (f" ({counts})" if counts else ""))
         lines = [head]
         if "d" in sched.inputs:
             lines.append("d = logits - labels")
@@ -82,25 +83,29 @@ class Program:
         lines.append(f"loss = {self.reduction}({sched.result})")
         return "\n".join(lines)
 
-    def source(self, name: Optional[str] = None, fuse: bool = False) -> str:
+    def source(self, name: Optional[str] = None, fuse: bool = False,
+               shapes: Optional[str] = None) -> str:
         """Python source of a module with the LossBase subclass ``name``.
 
         With ``fuse`` its ``__init__`` turns on graph-kernel fusion (losscc.fuse).
+        ``shapes`` is what the cell does when logits and labels differ in shape:
+        "warn" (default), "strict" (raise) or "allow" (broadcast silently).
         """
         text = emit(self.schedule, self.reduction, name=name, formula=self.formula,
-                    summary=self.summary, op_counts=ir.op_counts(self.root))
+                    summary=self.summary, op_counts=ir.op_counts(self.root), shapes=shapes)
         if fuse:
             from .fuse import fused_source
 
             text = fused_source(text)
         return text
 
-    def load(self, name: Optional[str] = None, fuse: bool = False, **kwargs: Any) -> Any:
+    def load(self, name: Optional[str] = None, fuse: bool = False,
+             shapes: Optional[str] = None, **kwargs: Any) -> Any:
         """A ready instance of the compiled LossBase cell (imports MindSpore)."""
         from .load import load_class
 
         name = check_name(name)
-        return load_class(self.source(name, fuse=fuse), name)(**kwargs)
+        return load_class(self.source(name, fuse=fuse, shapes=shapes), name)(**kwargs)
 
     def sympy(self, exact: bool = True) -> Any:
         from .evaluate import to_sympy

@@ -5,9 +5,19 @@ The class is written the way the seed article writes losses by hand:
 over them ending in ``self.get_loss``, and a reduction LossBase does not
 know (``prod``, ``-mean``, ``0.5*sum``) overrides ``get_loss``.
 
-The output is a pure function of its inputs: the same program, reduction and
-name give the same bytes. User text (the formula) appears only in ``#``
-comment lines, one per line of the formula, so it can never become code.
+The output is a pure function of its inputs: the same program, reduction,
+name and shape mode give the same bytes. User text (the formula) appears only
+in ``#`` comment lines, one per line of the formula, so it can never become code.
+
+Shape modes: ``logits - labels`` broadcasts silently in MindSpore, and the
+seed article's numbers come from a (10, 1, 1) prediction broadcast against a
+(10, 1) label. ``construct`` therefore starts by comparing the two shapes:
+"warn" (the default) warns, "strict" raises ValueError, "allow" leaves
+MindSpore's broadcasting alone and emits no check. In GRAPH_MODE shapes are
+static, so the comparison is folded when the graph is compiled and the
+warning or error comes once, at compile time (MindSpore runs the
+``warnings.warn``/``raise`` there); in PYNATIVE_MODE it runs each call and
+Python's warning filter shows a warning once per call site.
 """
 from __future__ import annotations
 
@@ -23,6 +33,8 @@ from .reduce import Reduction
 from .schedule import Schedule
 
 DEFAULT_NAME = "CompiledLoss"
+SHAPE_MODES = ("strict", "warn", "allow")
+DEFAULT_SHAPES = "warn"
 
 
 def check_name(name: Optional[str]) -> str:
@@ -42,6 +54,20 @@ def check_name(name: Optional[str]) -> str:
     return name
 
 
+def check_shapes(shapes: Optional[str]) -> str:
+    """The shape mode (see the module docstring), if it is one; else a LossccError."""
+    if shapes is None:
+        return DEFAULT_SHAPES
+    if shapes not in SHAPE_MODES:
+        raise LossccError(
+            f"unknown shape mode {shapes!r}",
+            hint="strict raises on logits and labels of different shapes, warn (the default) "
+            "warns, allow broadcasts silently as MindSpore does",
+            source="shapes",
+        )
+    return shapes
+
+
 def emit(
     program: Schedule,
     reduction: Reduction,
@@ -50,13 +76,16 @@ def emit(
     formula: str,
     summary: str,
     op_counts: dict[str, int],
+    shapes: Optional[str] = None,
 ) -> str:
     """Python source of a module holding one LossBase subclass.
 
     ``formula`` is the user's text (shown in comments only), ``summary`` the
-    compiled loss as losscc prints it (our own text: safe in a docstring).
+    compiled loss as losscc prints it (our own text: safe in a docstring),
+    ``shapes`` one of SHAPE_MODES.
     """
     name = check_name(name)
+    shapes = check_shapes(shapes)
     counts = ", ".join(f"{OPS[op].primitive} {n}" for op, n in sorted(op_counts.items()))
     total = sum(op_counts.values())
     lines = [
@@ -66,6 +95,7 @@ def emit(
         f"# reduction: {reduction}",
         f"# element-wise operations: {total}" + (f" ({counts})" if counts else ""),
         f'"""The {name} loss, compiled by losscc from the formula above."""',
+        *(["import warnings", ""] if shapes == "warn" else []),
         "from mindspore import nn, ops",
     ]
     if not reduction.is_native:
@@ -75,7 +105,7 @@ def emit(
     lines.append("")
     lines += _init(program, reduction)
     lines.append("")
-    lines += _construct(program)
+    lines += _construct(program, name, shapes)
     if not reduction.is_native:
         lines.append("")
         lines += _get_loss(reduction)
@@ -111,14 +141,37 @@ def _init(program: Schedule, reduction: Reduction) -> list[str]:
     return out
 
 
-def _construct(program: Schedule) -> list[str]:
+def _construct(program: Schedule, name: str, shapes: str) -> list[str]:
     out = ["    def construct(self, logits, labels, weights=1.0):"]
+    out += _shape_check(name, shapes)
     if "d" in program.inputs:
         out.append("        d = logits - labels")
     for step in program.steps:
         out.append(f"        {step.name} = self.{OPS[step.op].attr}({', '.join(step.args)})")
     out.append(f"        return self.get_loss({program.result}, weights)")
     return out
+
+
+def _shape_check(name: str, shapes: str) -> list[str]:
+    if shapes == "allow":
+        return []
+    head = [
+        "        # Static in GRAPH_MODE: checked once, when the graph is compiled.",
+        "        if logits.shape != labels.shape:",
+    ]
+    if shapes == "warn":
+        return head + [
+            "            warnings.warn(",
+            f'                f"{name}: logits {{logits.shape}} and labels {{labels.shape}} differ "',
+            '                "in shape; MindSpore broadcasts them, so predictions are compared with "',
+            '                "labels they do not belong to. Reshape them to match (or compile with "',
+            "                \"shapes='allow' to keep the broadcast, 'strict' to raise).\")",
+        ]
+    return head + [
+        "            raise ValueError(",
+        f'                f"{name}: logits {{logits.shape}} and labels {{labels.shape}} differ "',
+        "                \"in shape (compiled with shapes='strict'); reshape them to match.\")",
+    ]
 
 
 def _get_loss(reduction: Reduction) -> list[str]:

@@ -21,6 +21,7 @@ examples:
   losscc compile "square(square(d))"
   losscc compile "0.5*square(d) + abs(d)" --reduction sum --name Mixed -o mixed.py
   echo "d^4 - 2*d^2" | losscc compile - --ir
+  losscc compile "square(d)" --shapes strict
 """
 
 
@@ -38,6 +39,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="overwrite FILE even if losscc did not generate it")
     p.add_argument("--ir", action="store_true",
                    help="print the optimised operations and their count instead of source")
+    p.add_argument("--shapes", choices=("strict", "warn", "allow"), default="warn",
+                   help="when logits and labels differ in shape, the cell warns (default), "
+                   "raises ValueError (strict) or broadcasts silently like MindSpore (allow)")
     p.add_argument("--fuse", action="store_true",
                    help="the class turns on MindSpore graph-kernel fusion when created "
                    "(process-wide; the module then imports losscc.fuse; pip install losscc[fuse])")
@@ -45,6 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..analyze import quick_warnings
     from ..cli import read_formula
     from ..compiler import build
     from ..emit import check_name
@@ -52,7 +57,10 @@ def run(args: argparse.Namespace) -> int:
 
     name = check_name(args.name)
     program = build(read_formula(args.formula), args.reduction)
-    text = program.listing() + "\n" if args.ir else program.source(name, fuse=args.fuse)
+    for warning in quick_warnings(program):  # stderr: standard output stays pure source
+        print(f"losscc: warning: {warning}", file=sys.stderr)
+    text = (program.listing() + "\n" if args.ir
+            else program.source(name, fuse=args.fuse, shapes=args.shapes))
     if args.output:
         write_output(args.output, text, force=args.force)
         print(f"wrote {args.output}: class {name}, {program.op_count} element-wise operations",

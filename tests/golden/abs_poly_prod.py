@@ -4,6 +4,8 @@
 # reduction: 0.5*prod
 # element-wise operations: 6 (Abs 1, Add 3, Mul 2)
 """The CompiledLoss loss, compiled by losscc from the formula above."""
+import warnings
+
 from mindspore import nn, ops
 from mindspore.common import dtype as mstype
 
@@ -21,6 +23,13 @@ class CompiledLoss(nn.LossBase):
         self.reduce_prod = ops.ReduceProd()
 
     def construct(self, logits, labels, weights=1.0):
+        # Static in GRAPH_MODE: checked once, when the graph is compiled.
+        if logits.shape != labels.shape:
+            warnings.warn(
+                f"CompiledLoss: logits {logits.shape} and labels {labels.shape} differ "
+                "in shape; MindSpore broadcasts them, so predictions are compared with "
+                "labels they do not belong to. Reshape them to match (or compile with "
+                "shapes='allow' to keep the broadcast, 'strict' to raise).")
         d = logits - labels
         abs_d = self.abs(d)
         t1 = self.add(abs_d, 2.0)

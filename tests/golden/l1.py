@@ -4,6 +4,8 @@
 # reduction: mean
 # element-wise operations: 1 (Abs 1)
 """The AbsLoss loss, compiled by losscc from the formula above."""
+import warnings
+
 from mindspore import nn, ops
 
 
@@ -18,6 +20,13 @@ class AbsLoss(nn.LossBase):
         self.abs = ops.Abs()
 
     def construct(self, logits, labels, weights=1.0):
+        # Static in GRAPH_MODE: checked once, when the graph is compiled.
+        if logits.shape != labels.shape:
+            warnings.warn(
+                f"AbsLoss: logits {logits.shape} and labels {labels.shape} differ "
+                "in shape; MindSpore broadcasts them, so predictions are compared with "
+                "labels they do not belong to. Reshape them to match (or compile with "
+                "shapes='allow' to keep the broadcast, 'strict' to raise).")
         d = logits - labels
         abs_d = self.abs(d)
         return self.get_loss(abs_d, weights)

@@ -4,6 +4,8 @@
 # reduction: sum
 # element-wise operations: 8 (Add 2, Mul 4, Square 1, Sub 1)
 """The LogCosh8 loss, compiled by losscc from the formula above."""
+import warnings
+
 from mindspore import nn, ops
 
 
@@ -21,6 +23,13 @@ class LogCosh8(nn.LossBase):
         self.sub = ops.Sub()
 
     def construct(self, logits, labels, weights=1.0):
+        # Static in GRAPH_MODE: checked once, when the graph is compiled.
+        if logits.shape != labels.shape:
+            warnings.warn(
+                f"LogCosh8: logits {logits.shape} and labels {labels.shape} differ "
+                "in shape; MindSpore broadcasts them, so predictions are compared with "
+                "labels they do not belong to. Reshape them to match (or compile with "
+                "shapes='allow' to keep the broadcast, 'strict' to raise).")
         d = logits - labels
         d2 = self.square(d)
         t1 = self.mul(d2, -0.006746031746031746)

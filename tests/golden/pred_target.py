@@ -4,6 +4,8 @@
 # reduction: none
 # element-wise operations: 3 (Mul 2, Sub 1)
 """The Mixed loss, compiled by losscc from the formula above."""
+import warnings
+
 from mindspore import nn, ops
 
 
@@ -18,6 +20,13 @@ class Mixed(nn.LossBase):
         self.sub = ops.Sub()
 
     def construct(self, logits, labels, weights=1.0):
+        # Static in GRAPH_MODE: checked once, when the graph is compiled.
+        if logits.shape != labels.shape:
+            warnings.warn(
+                f"Mixed: logits {logits.shape} and labels {labels.shape} differ "
+                "in shape; MindSpore broadcasts them, so predictions are compared with "
+                "labels they do not belong to. Reshape them to match (or compile with "
+                "shapes='allow' to keep the broadcast, 'strict' to raise).")
         t1 = self.mul(logits, 0.5)
         t2 = self.sub(t1, labels)
         t3 = self.mul(t2, logits)

@@ -4,6 +4,8 @@
 # reduction: mean
 # element-wise operations: 2 (Square 2)
 """The QuarticLoss loss, compiled by losscc from the formula above."""
+import warnings
+
 from mindspore import nn, ops
 
 
@@ -18,6 +20,13 @@ class QuarticLoss(nn.LossBase):
         self.square = ops.Square()
 
     def construct(self, logits, labels, weights=1.0):
+        # Static in GRAPH_MODE: checked once, when the graph is compiled.
+        if logits.shape != labels.shape:
+            warnings.warn(
+                f"QuarticLoss: logits {logits.shape} and labels {labels.shape} differ "
+                "in shape; MindSpore broadcasts them, so predictions are compared with "
+                "labels they do not belong to. Reshape them to match (or compile with "
+                "shapes='allow' to keep the broadcast, 'strict' to raise).")
         d = logits - labels
         d2 = self.square(d)
         d4 = self.square(d2)
