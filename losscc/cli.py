@@ -17,7 +17,7 @@ from . import __version__
 from .errors import LossccError
 
 # Subcommands, in the order --help lists them.
-COMMANDS = ("compile", "analyze")
+COMMANDS = ("compile", "analyze", "train", "compare")
 
 DESCRIPTION = """\
 losscc compiles loss formulas into MindSpore LossBase cells.
@@ -34,6 +34,8 @@ examples:
   losscc compile "square(d)" --reduction -mean   the seed article's negated mean
   losscc compile "d^15" --ir                     show the optimised operations
   losscc analyze "square(d)" -r -mean            why minimising it diverges
+  losscc train "square(square(d))" --article     the article's 4th-power run, trained
+  losscc compare "abs(d)" "square(d)" "d^4"      one table, judged on held-out MAE
 
 Run `losscc COMMAND --help` for a command's options. The formula language is
 described in docs/grammar.md.

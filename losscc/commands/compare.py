@@ -1,0 +1,72 @@
+"""losscc compare: train several losses on identical data, rank them on one metric."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .train import add_training_options, data_spec, progress_printer, training_options
+
+HELP = "train several losses on identical data and rank them on one held-out metric"
+
+EPILOG = """\
+Each loss trains on the same rows, in the same order, from the same initial
+parameters and seed (the options are train's). The table shows each final
+loss in its own units (not comparable across losses: a 4th-power loss is not
+"worse" for being larger) and the held-out MAE, RMSE and max error, on which
+the models are ranked (--metric). A run that diverges is reported and ranked
+last; the comparison still succeeds.
+
+examples:
+  losscc compare "abs(d)" "square(d)" "square(square(d))"
+  losscc compare "abs(d)" "square(d)" "d^4" --metric rmse --plot cmp.png
+  losscc compare --json -- "square(d)" "-square(d)"     the negated MSE diverges
+(a formula that starts with '-' goes after '--', or with a space: "- square(d)")
+  losscc compare "abs(d)" "0.5*square(d)" --data table.csv --target y --csv
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("compare", help=HELP, description=HELP + ".", epilog=EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("formulas", nargs="+", metavar="FORMULA", help="the losses, in d = pred - target")
+    p.add_argument("-r", "--reduction", default="mean", metavar="R",
+                   help="the reduction of every loss (default mean)")
+    p.add_argument("--metric", choices=("mae", "rmse", "max"), default="mae",
+                   help="the held-out metric that ranks the models (default mae)")
+    add_training_options(p)
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    out.add_argument("--csv", action="store_true", help="print the table as CSV")
+    p.add_argument("--plot", metavar="FILE.png", help="draw the loss curves and metric bars")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..compare import check_plot_target, compare, plot_comparison
+    from ..compiler import build
+    from ..data import from_spec
+    from ..errors import LossccError
+
+    if len(set(args.formulas)) != len(args.formulas):
+        raise LossccError("a formula is listed twice", source="options",
+                          hint="each loss trains once; list it once")
+    # Compile them all first: a typo in the third formula fails before any training.
+    programs = [build(formula, args.reduction) for formula in args.formulas]
+    options = training_options(args)
+    data = from_spec(data_spec(args))
+    if args.plot:
+        check_plot_target(args.plot)  # fail now, not after the training
+    table = compare(programs, data, options, metric=args.metric,
+                    progress=progress_printer(args))
+    if args.plot:
+        plot_comparison(table, args.plot)
+        print(f"wrote {args.plot}", file=sys.stderr)
+    if args.json:
+        json.dump(table.to_json(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    elif args.csv:
+        sys.stdout.write(table.to_csv())
+    else:
+        print(table.render())
+    return 0

@@ -1,0 +1,256 @@
+"""Train several losses on identical data and judge them on one common metric.
+
+The seed article's lesson 7: a loss's value is in its own units (the 4th-power
+loss's 16.99 and the MSE's 2.53 say nothing about which model is better), so
+models trained with different losses are compared on the same held-out rows
+with the same measure: MAE, RMSE or max error. Every run gets the same data,
+the same row order, the same initial parameters and the same seed; a run that
+diverges is reported as such and ranked last.
+
+Example (imports MindSpore; a couple of seconds per loss)::
+
+    from losscc.compiler import build
+    from losscc.data import article_data
+    table = compare([build("abs(d)"), build("square(d)")], article_data())
+    print(table.render())
+"""
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from typing import Any, Callable, Optional, Sequence
+
+from .compiler import Program
+from .data import Regression
+from .errors import LossccError
+from .train import TrainOptions, TrainResult, train
+
+# The common metrics: the key in TrainResult.held_out, and the column title.
+METRICS = {"mae": "MAE", "rmse": "RMSE", "max": "max error"}
+METRIC_KEYS = {"mae": "mae", "rmse": "rmse", "max": "max_error"}
+
+# The loss-curve panel shows losses within this factor of their first value.
+CURVE_LIMIT = 1e3
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+NOT_COMPARABLE = ("final loss: in each loss's own units, so not comparable across losses; "
+                  "the models are ranked on the held-out {metric} instead")
+
+
+@dataclass
+class Comparison:
+    """The runs of one comparison, ranked on ``metric`` (diverged runs last)."""
+
+    metric: str
+    results: list[TrainResult]
+    data: dict
+    options: dict
+
+    def ranked(self) -> list[TrainResult]:
+        key = METRIC_KEYS[self.metric]
+
+        def order(r: TrainResult) -> tuple:
+            value = r.held_out[key]
+            return (r.diverged, value is None, value if value is not None else 0.0)
+
+        return sorted(self.results, key=order)
+
+    def render(self) -> str:
+        header = ["rank", "loss", "final loss*", "MAE", "RMSE", "max error", "parameters",
+                  "time (s)", "status"]
+        rows = [[str(i), _label(r), _num(r.final_loss), _num(r.held_out["mae"]),
+                 _num(r.held_out["rmse"]), _num(r.held_out["max_error"]),
+                 _parameters_text(r.parameters), f"{r.time_s:.2f}",
+                 "DIVERGED" if r.diverged else "ok"]
+                for i, r in enumerate(self.ranked(), 1)]
+        widths = [max(len(row[j]) for row in [header] + rows) for j in range(len(header))]
+        right = {0, 2, 3, 4, 5, 7}
+
+        def line(cells: list[str]) -> str:
+            return "  ".join(c.rjust(w) if j in right else c.ljust(w)
+                             for j, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+        d = self.data
+        out = [f"data: {d['name']}; {d['train_rows']} training rows, {d['held_out_rows']} held out"
+               f" ({d['layout']} layout); ranked by held-out {METRICS[self.metric]}",
+               line(header), line(["-" * w for w in widths])]
+        out += [line(row) for row in rows]
+        out.append("* " + NOT_COMPARABLE.format(metric=METRICS[self.metric]))
+        truth = d.get("truth")
+        if truth:
+            out.append("  true parameters: w = [" + ", ".join(_num(truth[k]) for k in ("a", "b"))
+                       + f"], b = {_num(truth['c'])}")
+        for r in self.ranked():
+            if r.diverged:
+                out.append(f"  {_label(r)} diverged: {r.divergence}")
+        return "\n".join(out)
+
+    def to_json(self) -> dict:
+        return {
+            "metric": self.metric,
+            "note": NOT_COMPARABLE.format(metric=METRICS[self.metric]),
+            "data": self.data,
+            "options": self.options,
+            "results": [dict(rank=i, **_row(r)) for i, r in enumerate(self.ranked(), 1)],
+        }
+
+    def to_csv(self) -> str:
+        out = io.StringIO()
+        fields = ["rank", "formula", "reduction", "final_loss", "mae", "rmse", "max_error",
+                  "time_s", "diverged", "parameters"]
+        writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        for i, r in enumerate(self.ranked(), 1):
+            row = _row(r)
+            writer.writerow({**{k: row[k] for k in fields if k in row}, "rank": i,
+                             "parameters": _parameters_text(r.parameters, digits=9)})
+        return out.getvalue()
+
+
+def compare(programs: Sequence[Program], data: Regression, options: TrainOptions = TrainOptions(),
+            metric: str = "mae", progress: Optional[Callable[[str], None]] = None) -> Comparison:
+    """Train each program on ``data`` with the same options; rank on ``metric``."""
+    if metric not in METRICS:
+        raise LossccError(f"unknown metric {metric!r}", hint="metrics: " + ", ".join(METRICS),
+                          source="options")
+    options.check()
+    results = []
+    for program in programs:
+        if progress:
+            progress(f"-- {program.formula} (reduction {program.reduction})")
+        results.append(train(program, data, options, progress=progress))
+    return Comparison(metric, results, data.describe(), asdict(options))
+
+
+def plot_comparison(comparison: Comparison, path: str) -> None:
+    """Loss curves (each relative to its first step) and the held-out metrics, as a PNG."""
+    check_plot_target(path)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(11, 4.5), dpi=110)
+    FigureCanvasAgg(fig)
+    curves, bars = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
+    ranked = comparison.ranked()
+    negative = False
+    for r in ranked:
+        first = abs(r.losses[0]) if r.losses and math.isfinite(r.losses[0]) else 1.0
+        scale = first if first > 0 else 1.0
+        ys = [v / scale if math.isfinite(v) else math.nan for v in r.losses]
+        negative = negative or any(y < 0 for y in ys)
+        line, = curves.plot(range(1, len(ys) + 1), ys, label=_label(r), linewidth=1.2,
+                            linestyle="--" if r.diverged else "-")
+        if r.diverged:  # it leaves the plot: say where it was heading
+            shown = [(i, y) for i, y in enumerate(ys, 1) if abs(y) <= CURVE_LIMIT]
+            if shown:
+                curves.annotate("diverged", shown[-1], color=line.get_color(), fontsize=8)
+    curves.set_yscale("symlog", linthresh=1e-3)
+    curves.set_ylim(-CURVE_LIMIT if negative else 0.0, CURVE_LIMIT)
+    curves.set_xlabel("step")
+    curves.set_ylabel("loss / |loss at step 1|")
+    curves.set_title("training loss, each in its own units (relative)")
+    curves.grid(True, alpha=0.3)
+    curves.legend(fontsize=8)
+
+    keys = list(METRIC_KEYS.items())
+    width = 0.8 / len(keys)
+    for j, (metric, key) in enumerate(keys):
+        heights = [r.held_out[key] if not r.diverged and r.held_out[key] is not None else 0.0
+                   for r in ranked]
+        xs = [i + (j - (len(keys) - 1) / 2) * width for i in range(len(ranked))]
+        bars.bar(xs, heights, width, label=METRICS[metric])
+    for i, r in enumerate(ranked):
+        if r.diverged:
+            bars.text(i, 0, "diverged", ha="center", va="bottom", rotation=90, color="firebrick")
+    bars.set_xticks(range(len(ranked)))
+    bars.set_xticklabels([_label(r) for r in ranked], rotation=20, ha="right", fontsize=8)
+    bars.set_ylabel("held-out error (target units)")
+    bars.set_title(f"held-out metrics (ranked by {METRICS[comparison.metric]})")
+    bars.grid(True, axis="y", alpha=0.3)
+    bars.legend(fontsize=8)
+    fig.tight_layout()
+    _save_png(fig, path)
+
+
+def check_plot_target(path: str) -> None:
+    """Can a plot be written to ``path``? matplotlib must be installed, and an existing
+    file must be a PNG (a previous plot), never a user's own work."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise LossccError("--plot needs matplotlib, which is not installed",
+                          hint="pip install 'losscc[plot]'", source="options") from None
+    if os.path.isdir(path):
+        raise LossccError(f"{path} is a directory", hint="give a file name, e.g. --plot cmp.png",
+                          source="options")
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise LossccError(f"the directory {parent} does not exist", source="options")
+    if os.path.exists(path):
+        with open(path, "rb") as f:
+            if f.read(len(PNG_SIGNATURE)) != PNG_SIGNATURE:
+                raise LossccError(f"{path} exists and is not a PNG image",
+                                  hint="choose another file name for the plot", source="options")
+
+
+def _save_png(fig: Any, path: str) -> None:
+    """Through a temporary file and a rename: never half a PNG."""
+    parent = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".losscc-plot.", suffix=".png", dir=parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            fig.savefig(f, format="png")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _row(r: TrainResult) -> dict:
+    """One run as a row of the JSON/CSV output (strict JSON: no NaN)."""
+    full = r.to_json()
+    row = {k: full[k] for k in ("formula", "reduction", "compiled", "final_loss")}
+    row.update(r.held_out)
+    row.update({k: full[k] for k in ("parameters", "time_s", "diverged", "divergence", "steps",
+                                     "losses")})
+    return row
+
+
+def _label(r: TrainResult) -> str:
+    return r.formula if r.reduction == "mean" else f"{r.formula} [{r.reduction}]"
+
+
+def _num(value: Optional[float], digits: int = 5) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.{digits}g}"
+
+
+def _parameters_text(parameters: dict[str, Any], digits: int = 4) -> str:
+    """w = [..], b = .. for a linear model; a count for bigger ones."""
+    flat = {name: _flatten(value) for name, value in parameters.items()}
+    total = sum(len(v) for v in flat.values())
+    if total > 8:
+        return f"{total} values"
+    parts = []
+    for name, values in flat.items():
+        short = name.rsplit(".", 1)[-1]
+        short = {"weight": "w", "bias": "b"}.get(short, short)
+        shown = ", ".join(_num(v, digits) for v in values)
+        parts.append(f"{short} = [{shown}]" if len(values) > 1 else f"{short} = {shown}")
+    return ", ".join(parts)
+
+
+def _flatten(value: Any) -> list[float]:
+    if isinstance(value, list):
+        return [x for item in value for x in _flatten(item)]
+    return [value]

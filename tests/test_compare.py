@@ -1,0 +1,99 @@
+"""`losscc compare` end to end: ranking on a common held-out metric checked with
+NumPy, JSON/CSV/PNG outputs, divergence ranked last, refusals before training."""
+import csv
+import io
+import json
+import struct
+import sys
+
+import numpy as np
+import pytest
+
+from losscc.cli import main
+from reference_data import assert_seed_run, held_out_rows, linear_errors
+
+ROW_KEYS = {"rank", "formula", "reduction", "compiled", "final_loss", "mae", "rmse", "max_error",
+            "parameters", "time_s", "diverged", "divergence", "steps", "losses"}
+
+
+@pytest.mark.slow
+def test_compare_ranks_on_the_held_out_mae(capsys):
+    formulas = ["abs(d)", "square(d)", "square(square(d))"]
+    assert main(["compare", *formulas, "--article", "--json", "-q"]) == 0
+    table = json.loads(capsys.readouterr().out)
+    assert table["metric"] == "mae" and "not comparable" in table["note"]
+    rows = table["results"]
+    assert [r["rank"] for r in rows] == [1, 2, 3] and all(set(r) == ROW_KEYS for r in rows)
+    assert sorted(r["formula"] for r in rows) == sorted(formulas)
+    x, z = held_out_rows()
+    mae = {}
+    for r in rows:
+        errors = linear_errors(r["parameters"], x, z)
+        np.testing.assert_allclose(r["mae"], errors.mean(), rtol=1e-5)
+        np.testing.assert_allclose(r["rmse"], np.sqrt(np.mean(errors ** 2)), rtol=1e-5)
+        np.testing.assert_allclose(r["max_error"], errors.max(), rtol=1e-5)
+        mae[r["formula"]] = errors.mean()
+    assert [r["formula"] for r in rows] == sorted(mae, key=mae.get)
+    # The ranking is not the order of the final losses (lesson 7): the quartic's
+    # loss is the largest, yet its model beats the L1 model on MAE.
+    by_formula = {r["formula"]: r for r in rows}
+    assert by_formula["square(square(d))"]["final_loss"] > by_formula["abs(d)"]["final_loss"]
+    assert mae["square(square(d))"] < mae["abs(d)"]
+    # Identical data, order and initialisation: each run is the article's own.
+    assert_seed_run(by_formula["square(square(d))"], "quartic")
+    assert_seed_run(by_formula["abs(d)"], "abs")
+    assert_seed_run(by_formula["square(d)"], "mse")
+
+
+def png_size(data):
+    """Width and height from a PNG's IHDR chunk."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+@pytest.mark.slow
+def test_csv_plot_and_a_diverged_run_ranked_last(tmp_path, capsys):
+    plot = tmp_path / "cmp.png"
+    status = main(["compare", "--metric", "max", "--csv", "--plot", str(plot), "-q",
+                   "--", "-square(d)", "abs(d)"])
+    out, err = capsys.readouterr()
+    assert status == 0  # a diverged run is a finding, not a failure
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [r["formula"] for r in rows] == ["abs(d)", "-square(d)"]
+    assert [r["rank"] for r in rows] == ["1", "2"]
+    assert [r["diverged"] for r in rows] == ["False", "True"]
+    assert float(rows[0]["max_error"]) > 0 and rows[1]["parameters"].startswith("w = [")
+    data = plot.read_bytes()
+    width, height = png_size(data)
+    assert (width, height) == (1210, 495)
+    assert 20_000 < len(data) < 2_000_000
+    assert f"wrote {plot}" in err
+
+
+def test_a_bad_formula_fails_before_any_training(capsys):
+    assert main(["compare", "abs(d)", "square(d)", "squar(d)"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "epoch:" not in err
+    assert "squar" in err and "column 1" in err
+
+
+def test_a_formula_listed_twice(capsys):
+    assert main(["compare", "abs(d)", "abs(d)"]) == 2
+    assert "listed twice" in capsys.readouterr().err
+
+
+def test_the_plot_never_overwrites_a_users_file(tmp_path, capsys):
+    precious = tmp_path / "notes.png"
+    precious.write_text("my notes")
+    assert main(["compare", "abs(d)", "square(d)", "--plot", str(precious)]) == 2
+    out, err = capsys.readouterr()
+    assert "exists and is not a PNG image" in err and "epoch:" not in err
+    assert precious.read_text() == "my notes"
+
+
+def test_plot_without_matplotlib(monkeypatch, tmp_path, capsys):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib fails
+    assert main(["compare", "abs(d)", "square(d)", "--plot", str(tmp_path / "p.png")]) == 2
+    err = capsys.readouterr().err
+    assert "--plot needs matplotlib" in err and "pip install 'losscc[plot]'" in err
+    assert not (tmp_path / "p.png").exists()
