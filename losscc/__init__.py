@@ -58,6 +58,30 @@ def compile(formula: str, reduction: str = "mean", name: Optional[str] = None,  
     return program(formula, reduction).load(name, fuse=fuse, shapes=shapes)
 
 
+def taylor(expr: Any, order: Optional[int] = None, tol: Optional[float] = None,
+           range: Optional[float] = None, about: float = 0.0,  # noqa: A002
+           method: str = "taylor", reduction: str = "mean", name: Optional[str] = None) -> Any:
+    """Any analytic loss as a truncated polynomial: a ready LossBase cell.
+
+    ``expr`` is a formula string (exp, log, tanh, ... allowed) or a SymPy
+    expression in d. Give ``order`` (highest power kept, default 8) or ``tol``
+    (smallest degree whose certified error on [-range, range] is <= tol).
+    ``method="chebyshev"`` interpolates on [-range, range] instead. The cell
+    carries ``.report`` (degree, polynomial, radius of convergence, measured
+    and certified error; ``.report.to_json()``) and ``.source_code``.
+    ``losscc.series.approximate`` gives the same without importing MindSpore.
+
+    Example (imports MindSpore)::
+
+        loss = losscc.taylor("log(cosh(d))", tol=1e-4, range=1)
+        print(loss.report.text())
+    """
+    from .series import approximate
+
+    return approximate(expr, order=order, tol=tol, range=range, about=about, method=method,
+                       reduction=reduction).load(name)
+
+
 from .compiler import Program  # noqa: E402
 
-__all__ = ["LossccError", "Program", "compile", "program", "source", "__version__"]
+__all__ = ["LossccError", "Program", "compile", "program", "source", "taylor", "__version__"]

@@ -17,7 +17,7 @@ from . import __version__
 from .errors import LossccError
 
 # Subcommands, in the order --help lists them.
-COMMANDS = ("compile", "analyze", "train", "compare")
+COMMANDS = ("compile", "analyze", "train", "compare", "taylor")
 
 DESCRIPTION = """\
 losscc compiles loss formulas into MindSpore LossBase cells.
@@ -36,6 +36,7 @@ examples:
   losscc analyze "square(d)" -r -mean            why minimising it diverges
   losscc train "square(square(d))" --article     the article's 4th-power run, trained
   losscc compare "abs(d)" "square(d)" "d^4"      one table, judged on held-out MAE
+  losscc taylor "log(cosh(d))" --order 8         any analytic loss, truncated, error certified
 
 Run `losscc COMMAND --help` for a command's options. The formula language is
 described in docs/grammar.md.

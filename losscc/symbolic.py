@@ -1,0 +1,239 @@
+"""Parse tree → SymPy expression, for the Taylor route (``losscc taylor``).
+
+The same grammar as ``losscc compile`` (grammar/loss.lark), a different
+meaning: here every analytic function of the table below, division by any
+expression and real exponents are welcome, because ``losscc.series`` turns
+the result into a polynomial. A flat table of small methods, one per grammar
+alias, like ``losscc.lower``.
+
+Strings are never given to ``sympify``, ``parse_expr`` or ``eval`` (which run
+arbitrary code): only our parser reads them, and only the builders of the
+tables below make SymPy objects.
+
+>>> formula_to_sympy("log(cosh(d)) / 2").expr
+log(cosh(d))/2
+>>> formula_to_sympy("sqrt(1 + square(pred - target))").expr
+sqrt((pred - target)**2 + 1)
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Callable, Optional
+
+import sympy as sp
+from lark import Token, Transformer_NonRecursive, v_args
+
+from . import ir
+from .errors import LossccError, closest
+from .evaluate import symbols
+from .lower import transform
+from .parse import parse
+
+# name -> (arity, SymPy builder, how to call it)
+FUNCTIONS: dict[str, tuple[int, Callable[..., Any], str]] = {
+    "exp": (1, sp.exp, "exp(x)"),
+    "log": (1, sp.log, "log(x)"),
+    "sqrt": (1, sp.sqrt, "sqrt(x)"),
+    "cosh": (1, sp.cosh, "cosh(x)"),
+    "sinh": (1, sp.sinh, "sinh(x)"),
+    "tanh": (1, sp.tanh, "tanh(x)"),
+    "sin": (1, sp.sin, "sin(x)"),
+    "cos": (1, sp.cos, "cos(x)"),
+    "atan": (1, sp.atan, "atan(x)"),
+    "erf": (1, sp.erf, "erf(x)"),
+    "abs": (1, sp.Abs, "abs(x)"),
+    "square": (1, lambda x: x**2, "square(x)"),
+    "mul": (2, lambda x, y: x * y, "mul(x, y)"),
+}
+CONSTANTS = {"pi": sp.pi, "E": sp.E}
+
+# Hostile or accidental inputs that would make SymPy work for minutes or
+# recurse past Python's limit are refused where they are written.
+MAX_EXPONENT = 1024  # largest |exponent| written as a number
+MAX_DEPTH = 64  # nesting of calls and powers (sums and products flatten)
+MAX_NODES = 1000  # parse-tree nodes in one formula
+
+
+@dataclass(frozen=True)
+class Term:
+    expr: Any  # SymPy expression
+    start: int
+    end: int
+    depth: int = 0  # nesting, as SymPy will hold it
+    kind: str = "atom"  # "sum", "product" or "atom": which chains flatten
+    nodes: int = 1
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A formula's SymPy expression, with where each call came from in the text."""
+
+    text: str
+    expr: Any
+    spans: dict = field(default_factory=dict)  # SymPy call -> (start, end)
+
+    def error(self, message: str, at: Any = None, hint: Optional[str] = None) -> LossccError:
+        """A LossccError pointing at the call ``at`` (or the whole formula)."""
+        start, end = self.spans.get(at, (0, len(self.text.rstrip())))
+        return LossccError(message, text=self.text, start=start, end=end, hint=hint)
+
+
+def formula_to_sympy(text: str) -> Parsed:
+    """Parse ``text`` (the formula language with analytic functions) into SymPy."""
+    builder = _ToSymPy(text)
+    term = transform(builder, parse(text))
+    return Parsed(text, term.expr, builder.spans)
+
+
+@v_args(meta=True)
+class _ToSymPy(Transformer_NonRecursive):
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+        self.symbols = symbols()
+        self.spans: dict = {}
+
+    def _error(self, message: str, start: int, end: int, hint: Optional[str] = None):
+        return LossccError(message, text=self.text, start=start, end=end, hint=hint)
+
+    def _term(self, expr: Any, meta: Any, children: list, kind: str = "atom") -> Term:
+        depth = max((c.depth + (c.kind != kind or kind == "atom") for c in children), default=0)
+        nodes = 1 + sum(c.nodes for c in children)
+        if depth > MAX_DEPTH:
+            raise self._error("the formula is nested too deeply", meta.start_pos, meta.end_pos,
+                              hint=f"losscc takes at most {MAX_DEPTH} nested calls and powers")
+        if nodes > MAX_NODES:
+            raise self._error("the formula is too large", meta.start_pos, meta.end_pos,
+                              hint=f"losscc takes formulas of at most {MAX_NODES} terms")
+        if expr.is_number and not (expr.is_real and expr.is_finite):
+            raise self._error("this is not a finite real number", meta.start_pos, meta.end_pos,
+                              hint="a loss takes real values: check the signs of logarithms, "
+                              "roots and divisions of constants")
+        return Term(expr, meta.start_pos, meta.end_pos, depth, kind, nodes)
+
+    # Leaves
+    def number(self, meta: Any, children: list) -> Term:
+        (token,) = children
+        value = float(token)
+        if not math.isfinite(value):
+            raise self._error("this constant overflows a 64-bit float", token.start_pos,
+                              token.end_pos)
+        if value == 0 and any(ch in "123456789" for ch in token.split("e")[0].split("E")[0]):
+            raise self._error("this constant underflows a 64-bit float", token.start_pos,
+                              token.end_pos, hint="write 0 if you mean zero")
+        exact = Fraction(str(token))  # the decimal as written, exactly: 0.1 is 1/10
+        return Term(sp.Rational(exact.numerator, exact.denominator), token.start_pos,
+                    token.end_pos)
+
+    def variable(self, meta: Any, children: list) -> Term:
+        (token,) = children
+        where = (token.start_pos, token.end_pos)
+        name = ir.ALIASES.get(str(token), str(token))
+        if name in self.symbols:
+            return Term(self.symbols[name], *where)
+        if name in CONSTANTS:
+            return Term(CONSTANTS[name], *where)
+        if name in FUNCTIONS:
+            raise self._error(f"'{name}' is a function, not a variable", *where,
+                              hint=f"call it: {name}(d)")
+        guess = closest(name, [*ir.VARIABLES, *ir.ALIASES, *CONSTANTS])
+        raise self._error(
+            f"unknown variable '{name}'", *where,
+            hint=(f"did you mean '{guess}'? " if guess else "")
+            + "the inputs are d (= pred - target), pred (or logits, base) and "
+            "target (or labels, label); the constants are pi and E",
+        )
+
+    # Arithmetic
+    def add(self, meta: Any, children: list) -> Term:
+        a, b = children
+        return self._term(a.expr + b.expr, meta, children, "sum")
+
+    def sub(self, meta: Any, children: list) -> Term:
+        a, b = children
+        return self._term(a.expr - b.expr, meta, children, "sum")
+
+    def mul(self, meta: Any, children: list) -> Term:
+        a, b = children
+        return self._term(a.expr * b.expr, meta, children, "product")
+
+    def neg(self, meta: Any, children: list) -> Term:
+        (a,) = children
+        return self._term(-a.expr, meta, children, "product")
+
+    def div(self, meta: Any, children: list) -> Term:
+        a, b = children
+        if b.expr.is_zero:
+            raise self._error("division by zero", b.start, b.end)
+        return self._term(a.expr / b.expr, meta, children, "product")
+
+    def pow(self, meta: Any, children: list) -> Term:
+        base, _op, exponent = children
+        n = exponent.expr
+        if n.is_number:
+            where = (exponent.start, exponent.end)
+            if not n.is_real:
+                raise self._error("the exponent is not a real number", *where)
+            value = float(n)
+            if abs(value) > MAX_EXPONENT:
+                raise self._error(f"exponent {_show(value)} is too large", *where,
+                                  hint=f"losscc takes exponents up to {MAX_EXPONENT} in size")
+            if base.expr.is_number:
+                self._check_constant_power(base, n, meta)
+        return self._term(base.expr**n, meta, [base, exponent])
+
+    def _check_constant_power(self, base: Term, n: Any, meta: Any) -> None:
+        """A power of two numbers must stay a finite real (10^300^2 does not)."""
+        b = float(sp.N(base.expr, 20))
+        if b == 0 and float(n) < 0:
+            raise self._error("division by zero: zero to a negative power",
+                              meta.start_pos, meta.end_pos)
+        if b < 0 and not n.is_integer:
+            raise self._error("a negative number to a fractional power is not real",
+                              meta.start_pos, meta.end_pos)
+        try:
+            value = abs(b) ** float(n)
+        except OverflowError:
+            value = math.inf
+        if not math.isfinite(value):
+            raise self._error("this power overflows a 64-bit float", meta.start_pos,
+                              meta.end_pos)
+
+    # Calls
+    def arguments(self, meta: Any, children: list) -> list:
+        return children
+
+    def call(self, meta: Any, children: list) -> Term:
+        token, args = children
+        args = args or []
+        name = str(token)
+        if name not in FUNCTIONS:
+            raise self._unknown_function(name, token)
+        arity, build, signature = FUNCTIONS[name]
+        if len(args) != arity:
+            raise self._error(
+                f"{name} takes {arity} argument{'s' if arity > 1 else ''}, got {len(args)}",
+                meta.start_pos, meta.end_pos, hint=f"write {signature}",
+            )
+        kind = "product" if name in ("mul", "square") else "atom"
+        term = self._term(build(*[a.expr for a in args]), meta, args, kind)
+        self.spans.setdefault(term.expr, (meta.start_pos, meta.end_pos))
+        return term
+
+    def _unknown_function(self, name: str, token: Token) -> LossccError:
+        where = (token.start_pos, token.end_pos)
+        if name in ir.VARIABLES or name in ir.ALIASES:
+            return self._error(f"'{name}' is a variable, not a function", *where,
+                               hint=f"multiply with '*': {name}*(...)")
+        guess = closest(name, list(FUNCTIONS))
+        return self._error(
+            f"unknown function '{name}'", *where,
+            hint=(f"did you mean '{guess}'? " if guess else "")
+            + "losscc taylor knows " + ", ".join(FUNCTIONS),
+        )
+
+
+def _show(x: float) -> str:
+    return str(int(x)) if x == int(x) and abs(x) < 1e16 else f"{x:.6g}"
