@@ -1,0 +1,106 @@
+"""losscc check end to end: it passes good cells and fails broken ones.
+
+A check that cannot fail proves nothing, so these tests break things on
+purpose: the emitted source (a gradient cut with stop_gradient: same values,
+zero gradients; d = labels - logits: wrong values) and the reference evaluator.
+"""
+import json
+
+import pytest
+
+import losscc.compiler
+import losscc.evaluate
+from losscc.cli import main
+
+
+def run_check(capsys, *argv):
+    code = main(["check", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_good_formula_passes_in_both_modes_and_all_dtypes(capsys):
+    code, out, err = run_check(capsys, "square(square(d))")
+    assert code == 0, out + err
+    for mode in ("graph", "pynative"):
+        for dtype in ("float32", "float16", "float64"):
+            assert f"{mode:<9} {dtype:<8}" in out
+    assert "MISMATCH" not in out and out.count(" ok\n") == 24
+    assert "ok: 24 comparisons" in out
+    assert "analysis of mean(d**4)" in out  # the analysis follows the table
+
+
+@pytest.mark.parametrize("formula,reduction", [
+    ("abs(d - 1) + 0.5*mul(pred, target)", "prod"),
+    ("d^7 - 2*abs(d)^3 + 0.25*d", "-mean"),
+    ("0.5*square(pred) - pred*target", "0.5*sum"),
+])
+def test_reductions_and_pred_target_formulas_pass(capsys, formula, reduction):
+    code, out, err = run_check(capsys, formula, "-r", reduction, "--mode", "pynative")
+    assert code == 0, out + err
+    assert f"{reduction:<8}" in out  # the reduced loss was compared too
+
+
+def test_float16_underflow_is_skipped_with_its_reason(capsys):
+    code, out, _ = run_check(capsys, "d^15", "-r", "prod", "--mode", "pynative",
+                             "--dtype", "float16")
+    assert code == 0
+    assert "skipped: float16 cannot hold the exact loss or gradient" in out
+
+
+def break_source(monkeypatch, new_line):
+    """Generated cells compute d as ``new_line`` says instead of logits - labels."""
+    original = losscc.compiler.Program.source
+
+    def broken(self, *args, **kwargs):
+        text = original(self, *args, **kwargs)
+        assert "d = logits - labels" in text
+        return text.replace("d = logits - labels", new_line)
+
+    monkeypatch.setattr(losscc.compiler.Program, "source", broken)
+
+
+@pytest.mark.parametrize("mode", ["graph", "pynative"])
+def test_wrong_gradient_fails(capsys, monkeypatch, mode):
+    break_source(monkeypatch, "d = ops.stop_gradient(logits) - labels")
+    code, out, err = run_check(capsys, "square(d)", "--mode", mode, "--dtype", "float32")
+    assert code == 1
+    assert "MISMATCH" in out and "check failed" in err
+    rows = [line.split() for line in out.splitlines() if line.startswith(mode)]
+    value_errors = [float(row[4]) for row in rows]
+    gradient_errors = [float(row[5]) for row in rows]
+    assert max(value_errors) < 1e-5  # the values are right...
+    assert min(gradient_errors) == 1.0  # ...the gradients are 0
+
+
+def test_wrong_values_fail(capsys, monkeypatch):
+    break_source(monkeypatch, "d = labels - logits")
+    code, out, _ = run_check(capsys, "square(d) + d", "--mode", "pynative", "--dtype", "float32")
+    assert code == 1 and "MISMATCH" in out
+
+
+def test_a_wrong_reference_fails(capsys, monkeypatch):
+    original = losscc.evaluate.evaluate
+    monkeypatch.setattr(losscc.evaluate, "evaluate", lambda *a, **k: original(*a, **k) * 1.001)
+    code, out, _ = run_check(capsys, "abs(d)", "--mode", "pynative")
+    assert code == 1
+    # 1e-3 is beyond float32's and float64's tolerances, within float16's
+    for line in out.splitlines():
+        if line.startswith("pynative") and " none " in line:
+            assert line.endswith("MISMATCH") == ("float16" not in line), line
+
+
+def test_json_output(capsys):
+    code, out, _ = run_check(capsys, "abs(d)", "-r", "-mean", "--mode", "pynative",
+                             "--dtype", "float32", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["ok"] is True and data["reduction"] == "-mean"
+    assert {c["reduction"] for c in data["cases"]} == {"none", "-mean"}
+    assert all(c["value_error"] <= c["tolerance"] for c in data["cases"])
+    assert data["analysis"]["verdicts"]["bounded_below"] is False
+
+
+def test_bad_formula_exits_2(capsys):
+    code, out, err = run_check(capsys, "square(d")
+    assert code == 2 and "Traceback" not in err and "line 1" in err
