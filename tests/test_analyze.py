@@ -1,0 +1,165 @@
+"""Loss analysis verdicts against expectations worked out by hand, and against sampling.
+
+Every expected verdict in TABLE comes from the math of its formula (written
+next to it), not from running the analysis.
+"""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import losscc
+from losscc.analyze import analyze, quick_warnings
+
+Y, N, U = True, False, None  # yes, no, undecided
+
+# formula, reduction: bounded below, minimum 0 at d = 0 only, symmetric, convex,
+# differentiable at 0, growth degree at infinity.   Why, by hand:
+TABLE = [
+    ("square(d)", "mean", Y, Y, Y, Y, Y, 2),            # d^2 >= 0, = 0 only at 0; f'' = 2
+    ("square(d)", "-mean", N, N, Y, N, Y, 2),           # -d^2 -> -oo; f'' = -2
+    ("abs(d)", "mean", Y, Y, Y, Y, N, 1),               # slopes -1 | 1 at 0
+    ("square(square(d))", "mean", Y, Y, Y, Y, Y, 4),    # d^4; f'' = 12 d^2 >= 0
+    ("d^3", "mean", N, N, N, N, Y, 3),                  # -> -oo as d -> -oo; odd
+    ("square(d - 1)", "mean", Y, N, N, Y, Y, 2),        # minimum 0 at d = 1
+    ("abs(d + 1) + abs(d - 1) - 2", "mean", Y, N, Y, Y, Y, 1),  # 0 on all of [-1, 1]
+    ("d^4 - 2*d^2", "mean", Y, N, Y, N, Y, 4),          # minimum -1 at d = +-1; f''(0) = -4
+    ("square(d) + d", "mean", Y, N, N, Y, Y, 2),        # minimum -1/4 at d = -1/2
+    ("abs(d)^3", "mean", Y, Y, Y, Y, Y, 3),             # |d|^3: f' = 3 d |d|, continuous
+    ("abs(d) - square(d)", "mean", N, N, Y, N, N, 2),   # -> -oo both ways; kink at 0
+    ("mul(abs(d), d)", "mean", N, N, N, N, Y, 2),       # d|d|: odd, f' = 2|d|
+    ("abs(abs(d) - 1)", "mean", Y, N, Y, N, N, 1),      # zeros at +-1; near 0: 1 - |d|
+    ("square(pred) - 2*pred*target + square(target)", "mean", Y, Y, Y, Y, Y, 2),  # = d^2
+    ("0.5*square(d) + abs(d)", "0.5*sum", Y, Y, Y, Y, N, 2),  # positive scale keeps all
+]
+KEYS = ("bounded_below", "minimum", "symmetric", "convex", "differentiable", "growth")
+
+
+@pytest.mark.parametrize("row", TABLE, ids=[f"{r[0]} [{r[1]}]" for r in TABLE])
+def test_verdicts(row):
+    formula, reduction, *expected = row
+    report = analyze(losscc.program(formula, reduction))
+    got = [report.verdict(key) for key in KEYS]
+    assert got == expected, report.render()
+    assert "target" not in [f.key for f in report.findings]  # all are functions of d alone
+
+
+def test_messages_say_what_to_do():
+    negmean = analyze(losscc.program("square(d)", "-mean"))
+    assert any("minimising it diverges" in w for w in negmean.warnings)
+    assert "did you mean mean?" in negmean.render()
+    quartic = analyze(losscc.program("square(square(d))"))
+    (growth,) = [w for w in quartic.warnings if w.startswith("growth")]
+    assert "|d|^3" in growth and "1000 times" in growth and "learning rate must shrink" in growth
+    l1 = analyze(losscc.program("abs(d)")).render()
+    assert "kink at d = 0, slope -1 on the left and 1 on the right" in l1
+    assert analyze(losscc.program("square(d)")).warnings == []
+
+
+def test_numbers_behind_the_verdicts():
+    def numbers(formula):
+        return analyze(losscc.program(formula)).to_json()["numbers"]
+
+    assert numbers("square(d - 1)")["minimum_at"] == [1.0]
+    quartic = numbers("d^4 - 2*d^2")
+    assert quartic["infimum"] == -1.0 and quartic["minimum_at"] == [-1.0, 1.0]
+    shifted = numbers("square(d) + d")
+    assert shifted["infimum"] == -0.25 and shifted["minimum_at"] == [-0.5]
+    assert numbers("abs(d + 1) + abs(d - 1) - 2")["minimum_on"] == [[-1.0, 1.0]]
+    assert numbers("abs(d)")["kinks"] == [{"at": 0.0, "left_slope": -1.0, "right_slope": 1.0}]
+    assert numbers("d^3")["infimum"] is None  # -oo: JSON has no infinity
+    assert numbers("d^5 + d^2")["degree"] == {"minus_infinity": 5, "plus_infinity": 5}
+
+
+def test_sum_and_prod_reductions():
+    sum_report = analyze(losscc.program("square(d)", "sum"))
+    assert sum_report.verdict("reduction") == "sum"
+    assert "scale with its size" in next(f.message for f in sum_report.findings
+                                         if f.key == "reduction")
+    prod = analyze(losscc.program("square(d)", "prod"))
+    assert prod.verdict("bounded_below") is True  # a product of squares is >= 0
+    assert prod.verdict("convex") is None  # not decided for a product over a batch
+    (warning,) = [w for w in prod.warnings if w.startswith("reduction")]
+    # 0.01^n < 1.4e-45 (float32's smallest subnormal) from n = 23: 44.85 / 2 = 22.4;
+    # 100^n > 3.4e38 from n = 20: 38.53 / 2 = 19.3
+    assert "underflows to 0 in float32 from a batch of 23" in warning
+    assert "overflows to inf in float32 from a batch of 20" in warning
+    assert "one exact prediction makes the product" in warning
+    # -prod of squares: two large factors make the product -> +oo, the loss -> -oo
+    assert analyze(losscc.program("square(d)", "-prod")).verdict("bounded_below") is False
+
+
+def test_losses_that_depend_on_the_target():
+    weighted = analyze(losscc.program("square(d)*target"))
+    # for target < 0 the loss is -|t| d^2, unbounded; for target > 0 it is fine
+    assert weighted.verdict("bounded_below") is None
+    assert weighted.verdict("symmetric") is True  # t d^2 is even in d for every t
+    assert "depends on the target: no at target = -10, -1; yes at target = 0, 1, 10" in \
+        weighted.render()
+    assert weighted.to_json()["sampled_targets"] == [-10, -1, 0, 1, 10]
+    always = analyze(losscc.program("square(d)*(1 + square(target))"))
+    assert always.verdict("bounded_below") is True and always.verdict("minimum") is True
+    blind = analyze(losscc.program("square(pred)"))
+    assert blind.verdict("target") is False and blind.variable == "pred"
+    assert any("not the target" in w for w in blind.warnings)
+
+
+@pytest.mark.parametrize("row", TABLE, ids=[r[0] for r in TABLE])
+def test_infimum_agrees_with_dense_sampling(row):
+    """The exact infimum against the NumPy evaluator on a fine grid (independent code)."""
+    formula = row[0]
+    program = losscc.program(formula)
+    grid = np.linspace(-4, 4, 80001)
+    values = program.evaluate(d=grid, pred=grid, target=np.zeros_like(grid))
+    infimum = analyze(program).to_json()["numbers"]["infimum"]
+    if infimum is None:
+        assert values.min() < -10  # unbounded: already far down on [-4, 4]
+    else:
+        assert values.min() >= infimum - 1e-12
+        assert values.min() == pytest.approx(infimum, abs=1e-6)
+
+
+@settings(max_examples=25, deadline=None)
+@given(a=st.integers(-4, 4).filter(bool), b=st.integers(-6, 6), c=st.integers(-3, 3))
+def test_quadratics(a, b, c):
+    """a d^2 + b d + c: bounded iff a > 0; minimum c - b^2/(4a) at -b/(2a)."""
+    report = analyze(losscc.program(f"{a}*square(d) + {b}*d + {c}"))
+    assert report.verdict("bounded_below") is (a > 0)
+    assert report.verdict("convex") is (a > 0)
+    assert report.verdict("symmetric") is (b == 0)
+    assert report.verdict("minimum") is (a > 0 and b == 0 and c == 0)
+    if a > 0:
+        numbers = report.to_json()["numbers"]
+        assert numbers["minimum_at"] == [pytest.approx(-b / (2 * a))]
+        assert numbers["infimum"] == pytest.approx(c - b * b / (4 * a))
+
+
+@pytest.mark.parametrize("row", TABLE, ids=[r[0] for r in TABLE])
+def test_compile_screen_agrees_with_the_analysis(row):
+    """losscc compile's SymPy-free screen warns exactly for the unbounded losses."""
+    formula, reduction, bounded = row[:3]
+    warned = any(w.startswith("bounded below: no") for w in
+                 quick_warnings(losscc.program(formula, reduction)))
+    assert warned is (not bounded)
+
+
+def test_cli_analyze_and_compile_warning():
+    def run(*argv):
+        return subprocess.run([sys.executable, "-m", "losscc.cli", *argv],
+                              capture_output=True, text=True)
+
+    result = run("analyze", "square(d)", "-r", "-mean", "--json")
+    assert result.returncode == 0
+    assert json.loads(result.stdout)["verdicts"]["bounded_below"] is False
+    text = run("analyze", "abs(d)")
+    assert text.returncode == 0 and "differentiable at 0  no" in text.stdout
+    compiled = run("compile", "square(d)", "-r", "-mean")
+    assert compiled.returncode == 0
+    assert compiled.stdout == losscc.source("square(d)", "-mean")  # stdout stays pure source
+    assert "warning: bounded below: no" in compiled.stderr and "diverges" in compiled.stderr
+    assert run("compile", "square(square(d))").stderr == ""  # nothing to warn about
+    bad = run("analyze", "square(d", "-r", "mean")
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
