@@ -17,7 +17,7 @@ from . import __version__
 from .errors import LossccError
 
 # Subcommands, in the order --help lists them.
-COMMANDS = ("compile", "analyze", "check", "train", "compare", "taylor")
+COMMANDS = ("compile", "analyze", "check", "plot", "train", "compare", "taylor")
 
 DESCRIPTION = """\
 losscc compiles loss formulas into MindSpore LossBase cells.
@@ -35,6 +35,7 @@ examples:
   losscc compile "d^15" --ir                     show the optimised operations
   losscc analyze "square(d)" -r -mean            why minimising it diverges
   losscc check "square(square(d))"               the cell against NumPy and SymPy
+  losscc plot "abs(d)" "square(d)" -o l.png      losses and gradients over d
   losscc train "square(square(d))" --article     the article's 4th-power run, trained
   losscc compare "abs(d)" "square(d)" "d^4"      one table, judged on held-out MAE
   losscc taylor "log(cosh(d))" --order 8         any analytic loss, truncated, error certified
