@@ -88,6 +88,10 @@ class Comparison:
         for r in self.ranked():
             if r.diverged:
                 out.append(f"  {_label(r)} diverged: {r.divergence}")
+            for finding in (r.analysis or {}).get("findings", []):
+                if finding["severity"] == "warning":  # losscc.analyze saw it coming
+                    what = finding["key"].replace("_", " ")
+                    out.append(f"  {_label(r)}: {what}: {finding['message']}")
         return "\n".join(out)
 
     def to_json(self) -> dict:
@@ -149,8 +153,12 @@ def plot_comparison(comparison: Comparison, path: str) -> None:
             shown = [(i, y) for i, y in enumerate(ys, 1) if abs(y) <= CURVE_LIMIT]
             if shown:
                 curves.annotate("diverged", shown[-1], color=line.get_color(), fontsize=8)
-    curves.set_yscale("symlog", linthresh=1e-3)
-    curves.set_ylim(-CURVE_LIMIT if negative else 0.0, CURVE_LIMIT)
+    if negative:  # a loss that falls below zero (an unbounded one): both signs, log-like
+        curves.set_yscale("symlog", linthresh=1e-4)
+        curves.set_ylim(-CURVE_LIMIT, CURVE_LIMIT)
+    else:
+        curves.set_yscale("log")
+        curves.set_ylim(top=CURVE_LIMIT)
     curves.set_xlabel("step")
     curves.set_ylabel("loss / |loss at step 1|")
     curves.set_title("training loss, each in its own units (relative)")
@@ -221,7 +229,7 @@ def _row(r: TrainResult) -> dict:
     row = {k: full[k] for k in ("formula", "reduction", "compiled", "final_loss")}
     row.update(r.held_out)
     row.update({k: full[k] for k in ("parameters", "time_s", "diverged", "divergence", "steps",
-                                     "losses")})
+                                     "losses", "analysis")})
     return row
 
 

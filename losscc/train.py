@@ -118,7 +118,7 @@ class TrainResult:
     def render(self) -> str:
         o, d = self.options, self.data
         shapes = d["sample_shapes"]
-        batch = o["batch_size"] * self.workers
+        batch = o["batch_size"]  # each worker's: the shapes its loss cell sees
         lines = [
             f"loss:      {self.formula}, reduction {self.reduction}  (compiled: {self.compiled})",
             f"data:      {d['name']}; {d['train_rows']} training rows, "

@@ -13,7 +13,7 @@ from losscc.cli import main
 from reference_data import assert_seed_run, held_out_rows, linear_errors
 
 ROW_KEYS = {"rank", "formula", "reduction", "compiled", "final_loss", "mae", "rmse", "max_error",
-            "parameters", "time_s", "diverged", "divergence", "steps", "losses"}
+            "parameters", "time_s", "diverged", "divergence", "steps", "losses", "analysis"}
 
 
 @pytest.mark.slow

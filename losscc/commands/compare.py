@@ -29,7 +29,8 @@ examples:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("compare", help=HELP, description=HELP + ".", epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("formulas", nargs="+", metavar="FORMULA", help="the losses, in d = pred - target")
+    p.add_argument("formulas", nargs="+", metavar="FORMULA",
+                   help="the losses, in d = pred - target")
     p.add_argument("-r", "--reduction", default="mean", metavar="R",
                    help="the reduction of every loss (default mean)")
     p.add_argument("--metric", choices=("mae", "rmse", "max"), default="mae",
@@ -43,6 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..analyze import analyze
     from ..compare import check_plot_target, compare, plot_comparison
     from ..compiler import build
     from ..data import from_spec
@@ -59,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
         check_plot_target(args.plot)  # fail now, not after the training
     table = compare(programs, data, options, metric=args.metric,
                     progress=progress_printer(args))
+    for program, result in zip(programs, table.results):
+        result.analysis = analyze(program).to_json()
     if args.plot:
         plot_comparison(table, args.plot)
         print(f"wrote {args.plot}", file=sys.stderr)

@@ -8,6 +8,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only: importing losscc.train here would load NumPy
+    from ..train import TrainOptions
 
 HELP = "train a model with a compiled loss (MindSpore Model.train) and measure it"
 
@@ -67,7 +71,8 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
                    help="use the CSV features as they are")
     m = p.add_argument_group("model and training")
     m.add_argument("--hidden", type=int, default=0, metavar="N",
-                   help="one hidden ReLU layer of N units (default 0: linear, Dense(k, 1, 0.02, 0.02))")
+                   help="one hidden ReLU layer of N units "
+                        "(default 0: linear, Dense(k, 1, 0.02, 0.02))")
     m.add_argument("--optimizer", choices=("momentum", "sgd", "adam"), default="momentum")
     m.add_argument("--lr", type=float, default=0.01, help="learning rate (default 0.01)")
     m.add_argument("--momentum", type=float, default=0.6, help="Momentum's momentum (default 0.6)")
