@@ -647,41 +647,82 @@ def _poly_sub(a: list, b: list) -> list:
 
 
 def radius_of_convergence(target: Target, about: float = 0.0) -> float:
-    """Distance from ``about`` to f's nearest complex singularity, estimated.
+    """Distance from ``about`` to f's nearest complex singularity: exact or estimated.
 
-    From RADIUS_TERMS Taylor coefficients: |c_k| ~ A k^b R^-k near a
-    singularity at distance R, so a least-squares fit of log|c_k| against
-    1, log k and k over the upper half of the coefficients gives R. An entire
-    function (exp(-d^2)) has |c_k|^(1/k) -> 0: the fitted R then grows with k,
-    and the radius is reported as infinite.
+    Infinite, exactly, when f is built from entire functions only (exp, sin,
+    cos, sinh, cosh, erf, sums, products, whole powers). Otherwise estimated
+    from RADIUS_TERMS Taylor coefficients: near a singularity at distance R,
+    |c_k| ~ A k^b R^-k, so a least-squares fit of log|c_k| against 1, log k
+    and k over the upper half of them gives R. A pair of complex conjugate
+    singularities makes |c_k| oscillate; then the fit uses only the local
+    peaks of |c_k|, whichever of the two fits the model better. A fourth
+    term, k log k, tells an entire function that is not built as one
+    (coefficients falling like 1/k!^(1/rho)).
     """
-    coefficients = _series_at(target, _HIGH.mpf(about), RADIUS_TERMS)
-    n = RADIUS_TERMS
-    late, early = _fit_radius(coefficients, n // 2, n), _fit_radius(coefficients, n // 4, n // 2)
-    if late is None:
-        return math.inf  # the coefficients stop: a polynomial
-    if early is not None and late > 1.2 * early:
+    if _entire(target.expr, target.x):
         return math.inf
-    return late
+    n = RADIUS_TERMS
+    sizes = [abs(c) for c in _series_at(target, _HIGH.mpf(about), n + 2)]
+    fits = []
+    for peaks in (False, True):
+        points = _envelope(sizes, n // 2, n, peaks)
+        if len(points) >= 6:
+            fits.append((_least_squares(points, 3), peaks))
+    if not fits:
+        return math.inf  # the coefficients stop: a polynomial
+    (coefficients, _), peaks = min(fits, key=lambda fit: fit[0][1])
+    growth, _ = _least_squares(_envelope(sizes, n // 4, n, peaks), 4)
+    if growth[3] < -0.3:  # log|c_k| ~ -k log k / rho: entire after all
+        return math.inf
+    slope = coefficients[2]
+    return math.exp(-slope) if -700 < slope < 700 else math.inf if slope <= -700 else 0.0
 
 
-def _fit_radius(coefficients: list, first: int, last: int) -> Optional[float]:
-    sizes = [abs(c) for c in coefficients]
+_ENTIRE = (sp.Add, sp.Mul, sp.exp, sp.sin, sp.cos, sp.sinh, sp.cosh, sp.erf)
+
+
+def _entire(expr: Any, x: Any) -> bool:
+    """f is entire by construction: no log, root, division or tanh of x anywhere."""
+    for node in sp.preorder_traversal(expr):
+        if node == x or x not in node.free_symbols or isinstance(node, _ENTIRE):
+            continue
+        if isinstance(node, sp.Pow):
+            base, e = node.args
+            if (e.is_Integer and e >= 0) or (x not in base.free_symbols and base.is_positive):
+                continue
+        return False
+    return True
+
+
+def _envelope(sizes: list, first: int, last: int, peaks: bool) -> list[tuple[int, float]]:
+    """(k, log|c_k|) for the nonzero c_k, first <= k <= last, that follow R^-k.
+
+    Without ``peaks``: all but near-cancellations (far below their
+    neighbours' geometric mean). With ``peaks``: only those at least as large
+    as both neighbours (the envelope of an oscillating sequence).
+    """
+    nonzero = [k for k, size in enumerate(sizes) if size > 0]
     points = []
-    for k in range(max(first, 1), last + 1):
-        near = max(sizes[max(0, k - 3): k + 4])
-        # drop zeros and near-cancellations: only the envelope follows R^-k
-        if sizes[k] > 0 and sizes[k] >= near / 1000:
-            points.append((k, float(_HIGH.log(sizes[k]))))
-    if len(points) < 4:
-        return None
+    for i in range(1, len(nonzero) - 1):
+        k = nonzero[i]
+        before, after = sizes[nonzero[i - 1]], sizes[nonzero[i + 1]]
+        if not max(first, 1) <= k <= last:
+            continue
+        if peaks and (sizes[k] < before or sizes[k] < after):
+            continue
+        if not peaks and sizes[k] < _HIGH.sqrt(before * after) / 1000:
+            continue
+        points.append((k, float(_HIGH.log(sizes[k]))))
+    return points
+
+
+def _least_squares(points: list, terms: int) -> tuple[Any, float]:
+    """Fit log|c_k| by 1, log k, k (and k log k): coefficients, RMS residual."""
     k = np.array([p[0] for p in points], dtype=float)
     y = np.array([p[1] for p in points])
-    design = np.stack([np.ones_like(k), np.log(k), k], axis=1)
-    (_, _, slope), *_ = np.linalg.lstsq(design, y, rcond=None)
-    if slope < -700:
-        return math.inf
-    return math.exp(-slope) if slope < 700 else 0.0
+    design = np.stack([np.ones_like(k), np.log(k), k, k * np.log(k)][:terms], axis=1)
+    coefficients, *_ = np.linalg.lstsq(design, y, rcond=None)
+    return coefficients, float(np.sqrt(np.mean((design @ coefficients - y) ** 2)))
 
 
 # 5. Errors: measured on the grid, certified with intervals -----------------------
