@@ -64,13 +64,19 @@ class Analysis:
         """The findings that should stop a user before training, one line each."""
         return [f"{LABELS[f.key]}: {f.message}" for f in self.findings if f.severity == "warning"]
 
-    def render(self) -> str:
+    def render(self, width: int = 100) -> str:
+        """One finding a paragraph, warnings marked '!', wrapped at ``width`` columns."""
+        import textwrap
+
         where = "d = pred - target" if self.variable == "d" else "in the prediction pred"
         lines = [f"analysis of {self.reduction}({self.element}), {where}"]
-        width = max(len(LABELS[f.key]) for f in self.findings)
+        column = max(len(LABELS[f.key]) for f in self.findings) + 4
         for f in self.findings:
             mark = "!" if f.severity == "warning" else " "
-            lines.append(f"{mark} {LABELS[f.key]:<{width}}  {f.message}")
+            head = f"{mark} {LABELS[f.key]:<{column - 4}}  "
+            lines += textwrap.wrap(f.message, width, initial_indent=head,
+                                   subsequent_indent=" " * column, break_on_hyphens=False,
+                                   break_long_words=False)
         return "\n".join(lines)
 
     def to_json(self) -> dict:
@@ -109,9 +115,7 @@ def analyze(program: Any) -> Analysis:
     names = symbols()
     d, pred, target = names["d"], names["pred"], names["target"]
     reduction = program.reduction
-    # exact=False: losscc.evaluate's own rationalising fails on some constants; exact()
-    # turns the floats into the rationals their shortest repr spells.
-    loss = exact(program.sympy(exact=False))
+    loss = exact(program.sympy())  # long decimals stay floats there: make them rationals too
     findings: list[Finding] = []
     x = d
     if loss.free_symbols & {pred} and not loss.free_symbols & {d, target}:
@@ -255,6 +259,10 @@ def _minimum(facts: _Facts, reduction: Any) -> Finding:
 
 def _minimum_of(facts: _Facts) -> Finding:
     low, x = facts.low, facts.x
+    if any(lo.is_infinite and hi.is_infinite for lo, hi in low.flats):
+        return Finding("minimum", False, "warning", (
+            f"the loss is constant ({_show(low.value)} for every {x}): its gradient is 0, "
+            "nothing trains"))
     where = _places(low, x)
     at_zero = any(p == 0 for p in low.points) or any(_contains(f, 0) for f in low.flats)
     only_zero = at_zero and low.points == (0,) and not low.flats
@@ -359,12 +367,12 @@ def _growth(facts: _Facts, reduction: Any) -> Finding:
 def _reduction(facts: _Facts, reduction: Any) -> Finding:
     kind, scale = reduction.kind, reduction.scale
     text = {
-        "mean": ("ok", "mean: gradients are averaged over the batch, so the learning rate does "
+        "mean": ("ok", "gradients are averaged over the batch, so the learning rate does "
                  "not depend on the batch size"),
-        "sum": ("note", "sum: gradients add up over the batch and scale with its size (a batch "
+        "sum": ("note", "gradients add up over the batch and scale with its size (a batch "
                 "of 10 gives 10 times the mean's gradient): divide the learning rate by the batch "
                 "size, or use mean"),
-        "none": ("note", "none: the cell returns one loss per element; gradients of a "
+        "none": ("note", "the cell returns one loss per element; gradients of a "
                  "non-scalar output use all-ones sensitivities, i.e. the sum's, which scale "
                  "with the batch size"),
     }
@@ -372,7 +380,9 @@ def _reduction(facts: _Facts, reduction: Any) -> Finding:
     if abs(scale) != 1.0:
         message += (f"; the factor {_show(scale)} multiplies every gradient by {_show(abs(scale))}, "
                     "like scaling the learning rate")
-    return Finding("reduction", str(reduction), severity, message)
+    if scale < 0:
+        message += "; the factor is negative: minimising the loss maximises the element loss"
+    return Finding("reduction", str(reduction), severity, f"{reduction}: {message}")
 
 
 def _prod(facts: _Facts) -> tuple[str, str]:
@@ -394,7 +404,7 @@ def _prod(facts: _Facts) -> tuple[str, str]:
     if loss.subs(x, 0) == 0:
         notes.append("one exact prediction makes the product, and every other element's "
                      "gradient, 0")
-    return "warning", ("prod: the loss is the product of the element losses, so each element's "
+    return "warning", ("the loss is the product of the element losses, so each element's "
                        "gradient is scaled by all the others'; " + "; ".join(notes))
 
 
@@ -448,7 +458,7 @@ def _show(value: Any) -> str:
     from .piecewise import to_float
 
     if hasattr(value, "is_infinite") and value.is_infinite:
-        return "-oo" if value.is_negative else "+oo"
+        return "-oo" if value.is_extended_negative else "+oo"
     number = to_float(value) if hasattr(value, "evalf") else float(value)
     if number == int(number) and abs(number) < 1e15:
         return str(int(number))

@@ -38,6 +38,10 @@ TABLE = [
 KEYS = ("bounded_below", "minimum", "symmetric", "convex", "differentiable", "growth")
 
 
+def message(report, key):
+    return next(f.message for f in report.findings if f.key == key)
+
+
 @pytest.mark.parametrize("row", TABLE, ids=[f"{r[0]} [{r[1]}]" for r in TABLE])
 def test_verdicts(row):
     formula, reduction, *expected = row
@@ -50,13 +54,27 @@ def test_verdicts(row):
 def test_messages_say_what_to_do():
     negmean = analyze(losscc.program("square(d)", "-mean"))
     assert any("minimising it diverges" in w for w in negmean.warnings)
-    assert "did you mean mean?" in negmean.render()
+    assert "did you mean mean?" in message(negmean, "bounded_below")
     quartic = analyze(losscc.program("square(square(d))"))
     (growth,) = [w for w in quartic.warnings if w.startswith("growth")]
     assert "|d|^3" in growth and "1000 times" in growth and "learning rate must shrink" in growth
-    l1 = analyze(losscc.program("abs(d)")).render()
+    l1 = message(analyze(losscc.program("abs(d)")), "differentiable")
     assert "kink at d = 0, slope -1 on the left and 1 on the right" in l1
     assert analyze(losscc.program("square(d)")).warnings == []
+
+
+def test_render_wraps_and_marks_warnings():
+    text = analyze(losscc.program("square(d)", "-mean")).render(width=80)
+    lines = text.splitlines()
+    assert lines[0] == "analysis of -mean(d**2), d = pred - target"
+    assert all(len(line) <= 80 for line in lines)
+    assert lines[1].startswith("! bounded below        no: the loss falls")
+
+
+def test_a_loss_constant_in_d_is_flagged():
+    # d^2 * target at target = 0 is 0 for every d: nothing to train there
+    zero = analyze(losscc.program("square(d)*target"))
+    assert "the loss is constant (0 for every d)" in message(zero, "minimum")
 
 
 def test_numbers_behind_the_verdicts():
@@ -77,8 +95,7 @@ def test_numbers_behind_the_verdicts():
 def test_sum_and_prod_reductions():
     sum_report = analyze(losscc.program("square(d)", "sum"))
     assert sum_report.verdict("reduction") == "sum"
-    assert "scale with its size" in next(f.message for f in sum_report.findings
-                                         if f.key == "reduction")
+    assert "scale with its size" in message(sum_report, "reduction")
     prod = analyze(losscc.program("square(d)", "prod"))
     assert prod.verdict("bounded_below") is True  # a product of squares is >= 0
     assert prod.verdict("convex") is None  # not decided for a product over a batch
@@ -97,8 +114,8 @@ def test_losses_that_depend_on_the_target():
     # for target < 0 the loss is -|t| d^2, unbounded; for target > 0 it is fine
     assert weighted.verdict("bounded_below") is None
     assert weighted.verdict("symmetric") is True  # t d^2 is even in d for every t
-    assert "depends on the target: no at target = -10, -1; yes at target = 0, 1, 10" in \
-        weighted.render()
+    assert message(weighted, "bounded_below").startswith(
+        "depends on the target: no at target = -10, -1; yes at target = 0, 1, 10")
     assert weighted.to_json()["sampled_targets"] == [-10, -1, 0, 1, 10]
     always = analyze(losscc.program("square(d)*(1 + square(target))"))
     assert always.verdict("bounded_below") is True and always.verdict("minimum") is True
