@@ -21,7 +21,7 @@ import io
 import math
 import os
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Callable, Optional, Sequence
 
 from .compiler import Program
@@ -117,17 +117,24 @@ class Comparison:
 
 
 def compare(programs: Sequence[Program], data: Regression, options: TrainOptions = TrainOptions(),
-            metric: str = "mae", progress: Optional[Callable[[str], None]] = None) -> Comparison:
-    """Train each program on ``data`` with the same options; rank on ``metric``."""
+            metric: str = "mae", progress: Optional[Callable[[str], None]] = None,
+            labels: Optional[Sequence[str]] = None) -> Comparison:
+    """Train each program on ``data`` with the same options; rank on ``metric``.
+
+    ``labels`` name the runs in the table (default: each program's formula).
+    """
     if metric not in METRICS:
         raise LossccError(f"unknown metric {metric!r}", hint="metrics: " + ", ".join(METRICS),
                           source="options")
     options.check()
+    labels = list(labels) if labels is not None else [p.formula for p in programs]
+    if len(labels) != len(programs):
+        raise ValueError(f"{len(labels)} labels for {len(programs)} programs")
     results = []
-    for program in programs:
+    for label, program in zip(labels, programs):
         if progress:
-            progress(f"-- {program.formula} (reduction {program.reduction})")
-        results.append(train(program, data, options, progress=progress))
+            progress(f"-- {label} (reduction {program.reduction})")
+        results.append(replace(train(program, data, options, progress=progress), formula=label))
     return Comparison(metric, results, data.describe(), asdict(options))
 
 

@@ -97,3 +97,25 @@ def test_plot_without_matplotlib(monkeypatch, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--plot needs matplotlib" in err and "pip install 'losscc[plot]'" in err
     assert not (tmp_path / "p.png").exists()
+
+
+@pytest.mark.slow
+def test_taylor_entries_take_part(capsys):
+    # log(cosh(d)) = d^2/2 - d^4/12 + ...: truncated after d^2 it is 0.5*square(d)
+    # exactly, so it must train to the same weights as the hand-written half MSE.
+    assert main(["compare", "0.5*square(d)", "taylor:log(cosh(d))", "--order", "2",
+                 "--range", "1", "--json", "-q"]) == 0
+    rows = {r["formula"]: r for r in json.loads(capsys.readouterr().out)["results"]}
+    assert set(rows) == {"0.5*square(d)", "taylor:log(cosh(d))"}
+    taylor, half_mse = rows["taylor:log(cosh(d))"], rows["0.5*square(d)"]
+    assert "square(d)" in taylor["compiled"]
+    np.testing.assert_allclose(taylor["losses"], half_mse["losses"], rtol=1e-6)
+    for name in ("fc.weight", "fc.bias"):
+        np.testing.assert_allclose(taylor["parameters"][name], half_mse["parameters"][name],
+                                   rtol=1e-6)
+
+
+def test_a_taylor_entry_beyond_its_radius_is_refused(capsys):
+    assert main(["compare", "square(d)", "taylor:log(cosh(d))", "--range", "3"]) == 2
+    err = capsys.readouterr().err
+    assert "radius of convergence" in err and "epoch:" not in err

@@ -23,6 +23,8 @@ examples:
   losscc compare --json -- "square(d)" "-square(d)"     the negated MSE diverges
 (a formula that starts with '-' goes after '--', or with a space: "- square(d)")
   losscc compare "abs(d)" "0.5*square(d)" --data table.csv --target y --csv
+  losscc compare "square(d)" "taylor:log(cosh(d))" --order 4 --range 5
+                                          a truncated series trains like any loss
 """
 
 
@@ -40,13 +42,34 @@ def register(sub: argparse._SubParsersAction) -> None:
     out.add_argument("--json", action="store_true", help="print the comparison as JSON")
     out.add_argument("--csv", action="store_true", help="print the table as CSV")
     p.add_argument("--plot", metavar="FILE.png", help="draw the loss curves and metric bars")
+    t = p.add_argument_group("taylor:EXPR entries (truncated series, as losscc taylor)")
+    t.add_argument("--order", type=int, default=None, metavar="N",
+                   help="highest power kept (default: losscc taylor's, 8)")
+    t.add_argument("--range", type=float, default=None, metavar="R",
+                   help="the range [-R, R] the approximation is made for")
+    t.add_argument("--method", choices=("taylor", "chebyshev"), default="taylor")
     p.set_defaults(run=run)
+
+
+# An entry "taylor:log(cosh(d))" trains the truncated series of an analytic loss.
+TAYLOR_PREFIX = "taylor:"
+
+
+def _program(entry: str, args: argparse.Namespace):
+    """The compiled Program of one entry: a formula, or a taylor:EXPR truncated series."""
+    from ..compiler import build
+
+    if not entry.startswith(TAYLOR_PREFIX):
+        return build(entry, args.reduction)
+    from ..series import approximate
+
+    return approximate(entry[len(TAYLOR_PREFIX):], order=args.order, range=args.range,
+                       method=args.method, reduction=args.reduction).program
 
 
 def run(args: argparse.Namespace) -> int:
     from ..analyze import analyze
     from ..compare import check_plot_target, compare, plot_comparison
-    from ..compiler import build
     from ..data import from_spec
     from ..errors import LossccError
 
@@ -54,13 +77,13 @@ def run(args: argparse.Namespace) -> int:
         raise LossccError("a formula is listed twice", source="options",
                           hint="each loss trains once; list it once")
     # Compile them all first: a typo in the third formula fails before any training.
-    programs = [build(formula, args.reduction) for formula in args.formulas]
+    programs = [_program(entry, args) for entry in args.formulas]
     options = training_options(args)
     data = from_spec(data_spec(args))
     if args.plot:
         check_plot_target(args.plot)  # fail now, not after the training
     table = compare(programs, data, options, metric=args.metric,
-                    progress=progress_printer(args))
+                    progress=progress_printer(args), labels=args.formulas)
     for program, result in zip(programs, table.results):
         result.analysis = analyze(program).to_json()
     if args.plot:
