@@ -180,3 +180,12 @@ def test_cli_analyze_and_compile_warning():
     assert run("compile", "square(square(d))").stderr == ""  # nothing to warn about
     bad = run("analyze", "square(d", "-r", "mean")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+@pytest.mark.parametrize("module", ["losscc.analyze", "losscc.piecewise"])
+def test_docstring_examples(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0 and result.attempted > 0
