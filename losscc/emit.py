@@ -34,6 +34,8 @@ from .schedule import Schedule
 
 DEFAULT_NAME = "CompiledLoss"
 SHAPE_MODES = ("strict", "warn", "allow")
+# Names the generated module uses: a class of that name would shadow them.
+RESERVED_NAMES = ("nn", "ops", "mstype", "warnings", "ValueError")
 DEFAULT_SHAPES = "warn"
 
 
@@ -48,7 +50,7 @@ def check_name(name: Optional[str]) -> str:
             "(e.g. QuarticLoss)",
             source="name",
         )
-    if keyword.iskeyword(name) or name in ("nn", "ops", "mstype"):
+    if keyword.iskeyword(name) or name in RESERVED_NAMES:
         raise LossccError(f"{name!r} cannot be a class name here",
                           hint="choose another, e.g. QuarticLoss", source="name")
     return name

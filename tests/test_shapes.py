@@ -114,3 +114,9 @@ def test_compile_cli_shapes_option():
                              "--shapes", "strict", "--name", "S"], capture_output=True, text=True)
     assert result.returncode == 0
     assert result.stdout == losscc.source("square(d)", name="S", shapes="strict")
+
+
+@pytest.mark.parametrize("name", ["warnings", "ValueError"])
+def test_names_the_shape_check_uses_are_not_class_names(name):
+    with pytest.raises(losscc.LossccError, match="cannot be a class name"):
+        losscc.source("square(d)", name=name)
