@@ -275,7 +275,25 @@ def _times(a: list, b: list, n: int) -> list:
         return [a[0] * y for y in _full(b, n)]
     if len(b) == 1:
         return [y * b[0] for y in _full(a, n)]
-    return [sum(a[j] * b[k - j] for j in range(k + 1)) for k in range(n + 1)]
+    la, lb = _support(a), _support(b)  # skip the exact zeros of short series (x = c + t)
+    return [_total(a[j] * b[k - j] for j in range(max(0, k - lb + 1), min(k, la - 1) + 1))
+            for k in range(n + 1)]
+
+
+def _total(terms: Any) -> Any:
+    """sum(terms), without the int 0 start (an interval kit would convert it each time)."""
+    total = 0
+    for i, term in enumerate(terms):
+        total = term if i == 0 else total + term
+    return total
+
+
+def _support(a: list) -> int:
+    """len(a) without its trailing exact (integer) zeros."""
+    n = len(a)
+    while n > 1 and type(a[n - 1]) is int and a[n - 1] == 0:
+        n -= 1
+    return n
 
 
 def _divide(a: list, b: list, n: int, kit: Any, node: Any) -> list:
@@ -284,7 +302,7 @@ def _divide(a: list, b: list, n: int, kit: Any, node: Any) -> list:
     kit.divide_check(b[0], node)
     w: list = []
     for k in range(n + 1):
-        w.append((a[k] - sum(b[j] * w[k - j] for j in range(1, k + 1))) / b[0])
+        w.append((a[k] - _total(b[j] * w[k - j] for j in range(1, k + 1))) / b[0])
     return w
 
 
@@ -299,45 +317,59 @@ def _integer_power(u: list, e: int, n: int) -> list:
     return _full(result, n)
 
 
+# The recurrences below come from v' = u' g(u, v) (t-derivatives), term by
+# term: with du_j = j u_j (computed once), k v_k = sum_{j=1..k} du_j w_{k-j}.
+
+def _weighted(u: list) -> list:
+    """du: the coefficients j u_j of t u'(t)."""
+    return [0] + [j * u[j] for j in range(1, len(u))]
+
+
 def _exp_series(u: list, n: int, kit: Any) -> list:
     """v = exp(u): k v_k = sum_{j=1..k} j u_j v_{k-j}."""
+    du = _weighted(u)
     v = [kit.exp(u[0])]
     for k in range(1, n + 1):
-        v.append(sum(j * u[j] * v[k - j] for j in range(1, k + 1)) / k)
+        v.append(_total(du[j] * v[k - j] for j in range(1, k + 1)) / k)
     return v
 
 
 def _log_series(u: list, n: int, kit: Any, node: Any) -> list:
     """v = log(u): u_0 v_k = u_k - (1/k) sum_{j=1..k-1} j v_j u_{k-j}."""
-    v = [kit.log(u[0], node)]
+    v, dv = [kit.log(u[0], node)], [0]
     for k in range(1, n + 1):
-        v.append((u[k] - sum(j * v[j] * u[k - j] for j in range(1, k)) / k) / u[0])
+        v.append((u[k] - _total(dv[j] * u[k - j] for j in range(1, k)) / k) / u[0])
+        dv.append(k * v[k])
     return v
 
 
 def _real_power(u: list, alpha: Any, n: int, kit: Any, node: Any) -> list:
     """v = u^alpha: k u_0 v_k = sum_{j=1..k} ((alpha + 1) j - k) u_j v_{k-j}."""
+    du, alpha1 = _weighted(u), alpha + 1
     v = [kit.power(u[0], alpha, node)]
     for k in range(1, n + 1):
-        v.append(sum(((alpha + 1) * j - k) * u[j] * v[k - j] for j in range(1, k + 1))
-                 / (k * u[0]))
+        weighted = _total(du[j] * v[k - j] for j in range(1, k + 1))
+        plain = _total(u[j] * v[k - j] for j in range(1, k + 1))
+        v.append((alpha1 * weighted - k * plain) / (k * u[0]))
     return v
 
 
 def _pair(u: list, n: int, first: Any, second: Any, sign: int) -> tuple[list, list]:
     """s' = u' c, c' = sign u' s: (sin, cos) with sign -1, (sinh, cosh) with +1."""
+    du = _weighted(u)
     s, c = [first], [second]
     for k in range(1, n + 1):
-        s.append(sum(j * u[j] * c[k - j] for j in range(1, k + 1)) / k)
-        c.append(sign * sum(j * u[j] * s[k - j] for j in range(1, k + 1)) / k)
+        s.append(_total(du[j] * c[k - j] for j in range(1, k + 1)) / k)
+        c.append(sign * _total(du[j] * s[k - j] for j in range(1, k + 1)) / k)
     return s, c
 
 
 def _integrate(u: list, q: list, v0: Any, n: int) -> list:
     """v with v' = q u' and v(0) = v0: k v_k = sum_{j=1..k} j u_j q_{k-j}."""
+    du = _weighted(u)
     v = [v0]
     for k in range(1, n + 1):
-        v.append(sum(j * u[j] * q[k - j] for j in range(1, k + 1)) / k)
+        v.append(_total(du[j] * q[k - j] for j in range(1, k + 1)) / k)
     return v
 
 
@@ -395,12 +427,13 @@ def _cosh_rule(node, args, n, kit):
 def _tanh_rule(node, args, n, kit):
     """t' = u' (1 - t^2), built term by term."""
     u = _full(args[0], n)
+    du = _weighted(u)
     t = [kit.tanh(u[0])]
     w: list = []  # 1 - t^2
     for k in range(1, n + 1):
         m = k - 1
-        w.append((1 if m == 0 else 0) - sum(t[i] * t[m - i] for i in range(m + 1)))
-        t.append(sum(j * u[j] * w[k - j] for j in range(1, k + 1)) / k)
+        w.append((1 if m == 0 else 0) - _total(t[i] * t[m - i] for i in range(m + 1)))
+        t.append(_total(du[j] * w[k - j] for j in range(1, k + 1)) / k)
     return t
 
 
@@ -408,9 +441,10 @@ def _atan_rule(node, args, n, kit):
     """(1 + u^2) v' = u'."""
     u = _full(args[0], n)
     s = _sum([[1], _times(u, u, n)], n)
-    v = [kit.atan(u[0])]
+    v, dv = [kit.atan(u[0])], [0]  # dv_m = m v_m
     for k in range(1, n + 1):
-        v.append((k * u[k] - sum(s[j] * (k - j) * v[k - j] for j in range(1, k))) / (k * s[0]))
+        v.append((k * u[k] - _total(s[j] * dv[k - j] for j in range(1, k))) / (k * s[0]))
+        dv.append(k * v[k])
     return v
 
 
@@ -811,7 +845,7 @@ def certify(target: Target, program: Program, lo: float, hi: float, r: float,
 
 
 TAYLOR_MODEL_ORDER = 8  # K: the order of the series on each piece
-FIRST_PIECES = 8
+FIRST_PIECES = 4
 MAX_PIECES = 4000
 
 
@@ -900,7 +934,7 @@ def _lower_float(x: Any) -> float:
     return to_float(x._mpi_[0], rnd=round_floor)
 
 
-ROUNDING_PIECES = 32
+ROUNDING_PIECES = 8
 
 
 def rounding_bound(root: ir.Node, r: float, pieces: int = ROUNDING_PIECES) -> float:
