@@ -124,15 +124,16 @@ class TrainResult:
             f"data:      {d['name']}; {d['train_rows']} training rows, "
             f"{d['held_out_rows']} held out",
             f"layout:    features {tuple(shapes['features'])}, label {tuple(shapes['label'])} "
-            f"per sample: " + (f"output ({batch}, 1, 1) against labels ({batch}, 1), broadcast "
-                               f"to ({batch}, {batch}, 1) (the article's layout)"
-                               if d["layout"] == "article" else
-                               f"output and labels both ({batch}, 1)")
-            + f"; shapes={o['shapes'] or 'warn'}",
+            f"per sample; shapes={o['shapes'] or 'warn'}",
+            "           " + (f"output ({batch}, 1, 1) against labels ({batch}, 1): broadcast to "
+                             f"({batch}, {batch}, 1) (the article's layout)"
+                             if d["layout"] == "article" else
+                             f"output and labels both ({batch}, 1)"),
             f"training:  {_optimizer_text(o)}, batch {o['batch_size']}"
             + (f" x {self.workers} workers" if self.workers > 1 else "")
-            + f", {o['epochs']} epoch(s) of {o['repeat']} passes = {self.steps} steps, "
-            f"seed {o['seed']}, {o['mode'].upper()}_MODE",
+            + f", seed {o['seed']}, {o['mode'].upper()}_MODE",
+            f"           {o['epochs']} epoch{'s' if o['epochs'] > 1 else ''} of {o['repeat']} "
+            f"passes over the rows: {self.steps} steps",
         ]
         final = self.final_loss
         lines.append("final loss: " + (_num(final) if final is not None else "none (no step ran)")
@@ -203,7 +204,8 @@ def train(program: Program, data: Regression, options: TrainOptions = TrainOptio
         notes.append("dataset sink mode requested; MindSpore trains on CPU without sinking")
     notes += list(data.notes)
     return TrainResult(
-        formula=program.formula, reduction=str(program.reduction), compiled=program.summary,
+        formula=program.formula.strip(), reduction=str(program.reduction),
+        compiled=program.summary,
         data=data.describe(), options=asdict(options), steps=len(monitor.losses),
         losses=monitor.losses,
         parameters={k: v.tolist() for k, v in parameters.items()}, held_out=held_out,

@@ -5,6 +5,7 @@ import io
 import json
 import struct
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -43,6 +44,13 @@ def test_compare_ranks_on_the_held_out_mae(capsys):
     assert_seed_run(by_formula["square(square(d))"], "quartic")
     assert_seed_run(by_formula["abs(d)"], "abs")
     assert_seed_run(by_formula["square(d)"], "mse")
+    # docs/training.md shows this table: its rows must be what the command prints.
+    doc = (Path(__file__).parent.parent / "docs" / "training.md").read_text()
+    section = doc.split("## The article's comparison, redone", 1)[1].split("* final loss", 1)[0]
+    for r in rows:
+        expected = [str(r["rank"]), r["formula"], f"{r['final_loss']:.5g}", f"{r['mae']:.5g}",
+                    f"{r['rmse']:.5g}", f"{r['max_error']:.5g}"]
+        assert any(line.split()[:6] == expected for line in section.splitlines()), expected
 
 
 def png_size(data):

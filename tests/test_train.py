@@ -172,6 +172,8 @@ def test_bad_tables_are_positioned_errors(case, tmp_path, capsys):
     (["--data", "/no/such/file.csv", "--target", "y"], "no such file: /no/such/file.csv"),
     (["--target", "y"], "--target needs --data"),
     (["--article", "--data", "x.csv", "--target", "y"], "cannot go with --data"),
+    (["--holdout", "0.3"], "--holdout needs --data"),
+    (["--data", "x.csv", "--target", "y", "--holdout", "1.5"], "strictly between 0 and 1"),
     (["--data", "x.csv"], "--data needs --target"),
     (["--lr", "-1"], "learning rate must be positive"),
     (["--batch-size", "0"], "--batch-size must be at least 1"),

@@ -59,15 +59,15 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
     d = p.add_argument_group("data")
     d.add_argument("--article", action="store_true",
                    help="the article's shapes: output (10,1,1) vs label (10,1), broadcast")
-    d.add_argument("--samples", type=int, default=160, metavar="N",
+    d.add_argument("--samples", type=int, default=None, metavar="N",
                    help="training samples of the article's data (default 160)")
     d.add_argument("--data", metavar="FILE.csv", help="train on a CSV table with a header row")
     d.add_argument("--target", metavar="COLUMN", help="the CSV column to predict")
     d.add_argument("--features", metavar="A,B,...",
                    help="the CSV columns to predict it from (default: all others)")
-    d.add_argument("--holdout", type=float, default=0.2, metavar="F",
+    d.add_argument("--holdout", type=float, default=None, metavar="F",
                    help="fraction of the CSV rows held out for the metrics (default 0.2)")
-    d.add_argument("--no-standardise", dest="standardise", action="store_false",
+    d.add_argument("--no-standardise", dest="standardise", action="store_false", default=None,
                    help="use the CSV features as they are")
     m = p.add_argument_group("model and training")
     m.add_argument("--hidden", type=int, default=0, metavar="N",
@@ -101,22 +101,26 @@ def data_spec(args: argparse.Namespace) -> dict:
     from ..errors import LossccError
 
     if args.data is None:
-        for flag, given in (("--target", args.target), ("--features", args.features)):
+        for flag, given in (("--target", args.target), ("--features", args.features),
+                            ("--holdout", args.holdout), ("--no-standardise", args.standardise)):
             if given is not None:
                 raise LossccError(f"{flag} needs --data FILE.csv", source="options",
-                                  hint="without --data, losscc trains on the article's data")
-        return {"kind": "article", "samples": args.samples, "seed": args.seed,
+                                  hint="without --data, losscc trains on the article's data "
+                                  "(160 samples, 40 more held out)")
+        samples = 160 if args.samples is None else args.samples
+        return {"kind": "article", "samples": samples, "seed": args.seed,
                 "article_layout": args.article}
-    if args.article:
-        raise LossccError("--article is the article's own data; it cannot go with --data",
-                          source="options")
+    for flag, given in (("--article", args.article or None), ("--samples", args.samples)):
+        if given is not None:
+            raise LossccError(f"{flag} is about the article's own data; it cannot go with --data",
+                              source="options")
     if args.target is None:
         raise LossccError("--data needs --target COLUMN: which column to predict",
                           source="options")
     features = None if args.features is None else [f.strip() for f in args.features.split(",")]
     return {"kind": "csv", "path": os.path.abspath(args.data), "target": args.target,
-            "features": features, "holdout": args.holdout, "seed": args.seed,
-            "standardise": args.standardise}
+            "features": features, "holdout": 0.2 if args.holdout is None else args.holdout,
+            "seed": args.seed, "standardise": args.standardise is None}
 
 
 def training_options(args: argparse.Namespace) -> "TrainOptions":
