@@ -9,13 +9,19 @@ targets under ``mindspore.value_and_grad``:
 - its gradients with respect to the prediction are compared with SymPy's
   derivative of the loss (``Program.sympy()``, differentiated and lambdified);
 - the loss with its own reduction (mean, -mean, prod, ...) is compared, value
-  and gradient, with the same reduction done in NumPy.
+  and gradient, with the same reduction done in NumPy;
+- the cell's shape guard (losscc.emit's shapes= option) is tried with the seed
+  article's mismatch, a (4, 1, 1) prediction against a (4, 1) label: "strict"
+  must raise, "warn" warn once over two calls, "allow" stay silent, and both
+  of the latter must return NumPy's broadcast result.
 
 Errors are relative to the largest reference value of the batch. Tolerances
 are per dtype, 3 to 15 times the largest error measured over 14 formulas
 and 5 reductions (float16 6.3e-3, float32 7.0e-7, float64 7.8e-8). float64
 gets float32's: ``LossBase.get_loss`` casts to float32 and back, so
 MindSpore's float64 losses are float32-accurate (even with reduction "none").
+A product of n elements (reduction prod) gets n times the tolerance, since the
+relative errors of its factors add up.
 Where the dtype cannot even hold the exact answer (float16 products underflow)
 the comparison is skipped, with the reason.
 
@@ -37,6 +43,9 @@ SHAPES = ((7,), (4, 3), (2, 3, 4))
 TOLERANCE = {"float16": 2e-2, "float32": 1e-5, "float64": 1e-5}
 # Inputs are drawn from [-SPREAD, SPREAD]: |d| < 2 keeps d^15 inside float16.
 SPREAD = 1.0
+# The seed article's layout: network output (batch, 1, 1) against labels (batch, 1).
+MISMATCH = ((4, 1, 1), (4, 1))
+SHAPE_MODES = ("strict", "warn", "allow")
 
 
 @dataclass(frozen=True)
@@ -59,27 +68,38 @@ class Case:
 
 
 @dataclass(frozen=True)
+class ShapeCase:
+    """The shape guard of a cell compiled with ``shapes``, on mismatched inputs."""
+
+    mode: str
+    shapes: str
+    ok: bool
+    detail: str
+
+
+@dataclass(frozen=True)
 class CheckReport:
     formula: str
     reduction: str
     cases: tuple[Case, ...]
+    shape_cases: tuple[ShapeCase, ...] = ()
 
     @property
     def ok(self) -> bool:
-        return all(case.ok for case in self.cases)
+        return all(case.ok for case in (*self.cases, *self.shape_cases))
 
     @property
-    def failures(self) -> list[Case]:
-        return [case for case in self.cases if not case.ok]
+    def failures(self) -> list[Any]:
+        return [case for case in (*self.cases, *self.shape_cases) if not case.ok]
 
     def render(self) -> str:
         lines = [f"check: {self.formula.strip()} (reduction {self.reduction}): values against "
                  "the NumPy evaluator, gradients against SymPy's derivative",
-                 f"{'mode':<9} {'dtype':<8} {'inputs':<10} {'loss':<8} "
+                 f"{'mode':<9} {'dtype':<8} {'inputs':<10} {'loss':<10} "
                  f"{'value error':>11} {'grad error':>11} {'tolerance':>10}"]
         for c in self.cases:
             shape = "x".join(map(str, c.shape))
-            head = f"{c.mode:<9} {c.dtype:<8} {shape:<10} {c.reduction:<8}"
+            head = f"{c.mode:<9} {c.dtype:<8} {shape:<10} {c.reduction:<10}"
             if c.skipped:
                 lines.append(f"{head} skipped: {c.skipped}")
                 continue
@@ -92,17 +112,23 @@ class CheckReport:
             value = max(c.value_error for c in ran if c.dtype == dtype)
             grad = max(c.gradient_error for c in ran if c.dtype == dtype)
             worst.append(f"{dtype} {value:.1e} / {grad:.1e}")
+        if self.shape_cases:
+            logits, labels = MISMATCH
+            lines.append(f"shape guard, logits {logits} against labels {labels}:")
+            for c in self.shape_cases:
+                lines.append(f"{c.mode:<9} {c.shapes:<8} {c.detail}  {'ok' if c.ok else 'MISMATCH'}")
         summary = f"{len(ran)} comparisons; max value / gradient error: {', '.join(worst)}"
         if self.ok:
             lines.append(f"ok: {summary}")
         else:
-            lines.append(f"FAILED: {len(self.failures)} mismatches in {summary}")
+            lines.append(f"FAILED: {len(self.failures)} mismatches; {summary}")
         return "\n".join(lines)
 
     def to_json(self) -> dict:
         return {"formula": self.formula, "reduction": self.reduction, "ok": self.ok,
                 "cases": [dict(dataclasses.asdict(c), shape=list(c.shape), ok=c.ok)
-                          for c in self.cases]}
+                          for c in self.cases],
+                "shape_cases": [dataclasses.asdict(c) for c in self.shape_cases]}
 
 
 def check(
@@ -111,6 +137,7 @@ def check(
     dtypes: tuple[str, ...] = DTYPES,
     shapes: tuple[tuple[int, ...], ...] = SHAPES,
     seed: int = 0,
+    shape_modes: tuple[str, ...] = SHAPE_MODES,
 ) -> CheckReport:
     """Run ``program``'s cell in each mode and dtype; compare it with the references."""
     import mindspore as ms
@@ -120,8 +147,9 @@ def check(
     reference = _Reference(program)
     element = dataclasses.replace(program, reduction=Reduction("none")).load(shapes="strict")
     reduced = program.load(shapes="strict") if str(program.reduction) != "none" else None
+    guarded = {m: program.load(name=f"Shapes{m.title()}", shapes=m) for m in shape_modes}
     previous = ms.get_context("mode")
-    cases = []
+    cases, shape_cases = [], []
     try:
         for mode in modes:
             ms.set_context(mode={"graph": ms.GRAPH_MODE, "pynative": ms.PYNATIVE_MODE}[mode])
@@ -132,9 +160,10 @@ def check(
                     if reduced is not None and i == 0:
                         cases.append(_compare(reduced, reference, str(program.reduction), mode,
                                               pred, target))
+            shape_cases += [_guard(cell, m, reference, mode, seed) for m, cell in guarded.items()]
     finally:
         ms.set_context(mode=previous)
-    return CheckReport(program.formula, str(program.reduction), tuple(cases))
+    return CheckReport(program.formula, str(program.reduction), tuple(cases), tuple(shape_cases))
 
 
 class _Reference:
@@ -159,6 +188,15 @@ class _Reference:
         import numpy as np
 
         return np.broadcast_to(self._derivative(pred, target), pred.shape).astype(np.float64)
+
+    def broadcast(self, pred: Any, target: Any) -> Any:
+        """The loss with the program's reduction, on inputs NumPy broadcasts as MindSpore does."""
+        import numpy as np
+
+        f = self.values(pred, target)  # pred - target broadcasts here
+        reduction = self.program.reduction
+        reducer = {"mean": np.mean, "sum": np.sum, "prod": np.prod}.get(reduction.kind)
+        return reduction.scale * (reducer(f) if reducer else f)
 
     def reduced(self, pred: Any, target: Any, reduction: Any) -> tuple[Any, Any]:
         """The loss with ``reduction`` and its gradient with respect to pred."""
@@ -193,7 +231,8 @@ def _compare(cell: Any, reference: _Reference, reduction: str, mode: str,
     import numpy as np
 
     dtype = str(pred.dtype)
-    case = Case(mode, dtype, pred.shape, reduction, tolerance=TOLERANCE[dtype])
+    case = Case(mode, dtype, pred.shape, reduction,
+                tolerance=_tolerance(dtype, reference.program.reduction, pred.size, reduction))
     exact_pred, exact_target = pred.astype(np.float64), target.astype(np.float64)
     if reduction == "none":
         want_value = reference.values(exact_pred, exact_target)
@@ -201,11 +240,7 @@ def _compare(cell: Any, reference: _Reference, reduction: str, mode: str,
     else:
         want_value, want_grad = reference.reduced(exact_pred, exact_target,
                                                   reference.program.reduction)
-    # Even exact arithmetic could not pass where the dtype cannot hold the answer
-    # (a product of 7 values of d^15 underflows float16): that is the dtype's limit.
-    with np.errstate(over="ignore", under="ignore"):
-        rounded = [np.asarray(w).astype(dtype).astype(np.float64) for w in (want_value, want_grad)]
-    if max(_error(r, w) for r, w in zip(rounded, (want_value, want_grad))) > case.tolerance:
+    if not _representable(want_value, dtype) or not _representable(want_grad, dtype):
         return dataclasses.replace(
             case, skipped=f"{dtype} cannot hold the exact loss or gradient (over- or underflow)")
     try:
@@ -220,6 +255,56 @@ def _compare(cell: Any, reference: _Reference, reduction: str, mode: str,
         value_error=_error(value.asnumpy(), want_value),
         gradient_error=_error(grad.asnumpy(), want_grad),
     )
+
+
+def _guard(cell: Any, shapes: str, reference: _Reference, mode: str, seed: int) -> ShapeCase:
+    """Call a cell compiled with ``shapes`` twice on the mismatched layout."""
+    import warnings
+
+    import mindspore as ms
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    pred, target = (rng.uniform(-SPREAD, SPREAD, shape).astype(np.float32) for shape in MISMATCH)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")  # Python's usual filter: once per call site
+        try:
+            values = [cell(ms.Tensor(pred), ms.Tensor(target)).asnumpy() for _ in range(2)]
+        except ValueError as e:
+            raised = "differ in shape" in str(e)
+            return ShapeCase(mode, shapes, shapes == "strict" and raised,
+                             "raises ValueError" if raised else f"raises ValueError: {e}")
+    warned = len([w for w in caught if "differ in shape" in str(w.message)])
+    if shapes == "strict":
+        return ShapeCase(mode, shapes, False, "does not raise")
+    want = reference.broadcast(pred.astype(np.float64), target.astype(np.float64))
+    error = max(_error(v, want) for v in values) if _representable(want, "float32") else 0.0
+    expected_warnings = 1 if shapes == "warn" else 0
+    detail = (f"{warned} warning{'s' if warned != 1 else ''} over 2 calls (want "
+              f"{expected_warnings}); broadcast value error "
+              + (f"{error:.2e}" if _representable(want, "float32") else "not compared: the "
+                 "exact value over- or underflows float32"))
+    elements = int(np.prod(np.broadcast_shapes(pred.shape, target.shape)))
+    tolerance = _tolerance("float32", reference.program.reduction, elements, "reduced")
+    return ShapeCase(mode, shapes, warned == expected_warnings and error <= tolerance,
+                     detail)
+
+
+def _tolerance(dtype: str, reduction: Any, size: int, compared: str) -> float:
+    """TOLERANCE, times the element count for a product: relative errors add up there."""
+    if compared != "none" and reduction.kind == "prod":
+        return TOLERANCE[dtype] * size
+    return TOLERANCE[dtype]
+
+
+def _representable(want: Any, dtype: str) -> bool:
+    """Can ``dtype`` hold ``want`` within tolerance? Even exact arithmetic cannot pass
+    where it cannot (a product of 7 values of d^15 underflows float16): the dtype's limit."""
+    import numpy as np
+
+    with np.errstate(over="ignore", under="ignore"):
+        rounded = np.asarray(want).astype(dtype).astype(np.float64)
+    return _error(rounded, want) <= TOLERANCE[dtype]
 
 
 def _error(got: Any, want: Any) -> float:

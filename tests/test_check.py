@@ -25,8 +25,11 @@ def test_good_formula_passes_in_both_modes_and_all_dtypes(capsys):
     for mode in ("graph", "pynative"):
         for dtype in ("float32", "float16", "float64"):
             assert f"{mode:<9} {dtype:<8}" in out
-    assert "MISMATCH" not in out and out.count(" ok\n") == 24
+    assert "MISMATCH" not in out and out.count(" ok\n") == 24 + 6  # + the shape guard's
     assert "ok: 24 comparisons" in out
+    for mode in ("graph", "pynative"):
+        assert f"{mode:<9} strict   raises ValueError  ok" in out
+        assert f"{mode:<9} warn     1 warning over 2 calls (want 1)" in out
     assert "analysis of mean(d**4)" in out  # the analysis follows the table
 
 
@@ -38,7 +41,7 @@ def test_good_formula_passes_in_both_modes_and_all_dtypes(capsys):
 def test_reductions_and_pred_target_formulas_pass(capsys, formula, reduction):
     code, out, err = run_check(capsys, formula, "-r", reduction, "--mode", "pynative")
     assert code == 0, out + err
-    assert f"{reduction:<8}" in out  # the reduced loss was compared too
+    assert f"{reduction:<10}" in out  # the reduced loss was compared too
 
 
 def test_float16_underflow_is_skipped_with_its_reason(capsys):
@@ -48,14 +51,13 @@ def test_float16_underflow_is_skipped_with_its_reason(capsys):
     assert "skipped: float16 cannot hold the exact loss or gradient" in out
 
 
-def break_source(monkeypatch, new_line):
-    """Generated cells compute d as ``new_line`` says instead of logits - labels."""
+def break_source(monkeypatch, new_line, old_line="d = logits - labels"):
+    """Generated cells say ``new_line`` where they should say ``old_line``."""
     original = losscc.compiler.Program.source
 
     def broken(self, *args, **kwargs):
         text = original(self, *args, **kwargs)
-        assert "d = logits - labels" in text
-        return text.replace("d = logits - labels", new_line)
+        return text.replace(old_line, new_line)
 
     monkeypatch.setattr(losscc.compiler.Program, "source", broken)
 
@@ -66,7 +68,7 @@ def test_wrong_gradient_fails(capsys, monkeypatch, mode):
     code, out, err = run_check(capsys, "square(d)", "--mode", mode, "--dtype", "float32")
     assert code == 1
     assert "MISMATCH" in out and "check failed" in err
-    rows = [line.split() for line in out.splitlines() if line.startswith(mode)]
+    rows = [line.split() for line in out.splitlines() if line.startswith(f"{mode:<9} float32")]
     value_errors = [float(row[4]) for row in rows]
     gradient_errors = [float(row[5]) for row in rows]
     assert max(value_errors) < 1e-5  # the values are right...
@@ -77,6 +79,17 @@ def test_wrong_values_fail(capsys, monkeypatch):
     break_source(monkeypatch, "d = labels - logits")
     code, out, _ = run_check(capsys, "square(d) + d", "--mode", "pynative", "--dtype", "float32")
     assert code == 1 and "MISMATCH" in out
+
+
+@pytest.mark.parametrize("old,new", [
+    ("warnings.warn(", "print("),  # warn mode stays silent
+    ("if logits.shape != labels.shape:", "if False:"),  # strict mode does not raise
+])
+def test_a_broken_shape_guard_fails(capsys, monkeypatch, old, new):
+    break_source(monkeypatch, new, old)
+    code, out, _ = run_check(capsys, "abs(d)", "--mode", "pynative", "--dtype", "float32")
+    assert code == 1
+    assert [line for line in out.splitlines() if line.endswith("MISMATCH")]
 
 
 def test_a_wrong_reference_fails(capsys, monkeypatch):
@@ -99,6 +112,8 @@ def test_json_output(capsys):
     assert {c["reduction"] for c in data["cases"]} == {"none", "-mean"}
     assert all(c["value_error"] <= c["tolerance"] for c in data["cases"])
     assert data["analysis"]["verdicts"]["bounded_below"] is False
+    assert [(c["shapes"], c["ok"]) for c in data["shape_cases"]] == [
+        ("strict", True), ("warn", True), ("allow", True)]
 
 
 def test_bad_formula_exits_2(capsys):
