@@ -13,7 +13,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -30,16 +29,18 @@ HARNESS = textwrap.dedent('''
     from pathlib import Path
     import losscc, losscc.load
 
-    role, start, naive = sys.argv[1], float(sys.argv[2]), sys.argv[3] == "naive"
-    source = losscc.program(open(sys.argv[4]).read()).source("BigLoss")
+    role, sync, count, naive = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "naive"
+    source = losscc.program(open(sys.argv[5]).read()).source("BigLoss")
     if naive:  # the control: a writer that leaves half-written files for a while
         def write_in_pieces(path, text):
             with open(path, "w") as f:
                 for i in range(0, len(text), len(text) // 20 + 1):
                     f.write(text[i:i + len(text) // 20 + 1]); f.flush(); time.sleep(0.005)
         losscc.load.write_atomic = write_in_pieces
-    while time.time() < start:
-        pass
+    # A barrier: every process is ready before any goes.
+    (sync / f"ready-{role}-{os.getpid()}").touch()
+    while len(list(sync.glob("ready-*"))) < count:
+        time.sleep(0.001)
     if role == "load":
         try:
             cls = losscc.load.load_class(source, "BigLoss")
@@ -48,10 +49,11 @@ HARNESS = textwrap.dedent('''
             print("loaded" if ok else "wrong module")
         except Exception as e:  # a half-written module fails to import
             print("failed", type(e).__name__)
-    else:  # read: every time a module file is there, it must be complete
+    else:  # read until the loaders are done: a module file, when there, must be complete
         directory = Path(os.environ["LOSSCC_CACHE_DIR"])
         seen = bad = 0
-        while time.time() < start + 3.0:
+        deadline = time.time() + 120
+        while not (sync / "done").exists() and time.time() < deadline:
             for path in directory.glob("losscc_generated_*.py"):
                 try:
                     text = path.read_text()
@@ -79,19 +81,22 @@ def concurrent_loads(tmp_path: Path, mode: str, loaders: int = 4) -> tuple[list[
     cache.mkdir()
     env = {**os.environ, "LOSSCC_CACHE_DIR": str(cache),
            "PYTHONPATH": os.pathsep.join([str(tmp_path / "stub"), os.environ.get("PYTHONPATH", "")])}
-    start = time.time() + 2.5  # every process waits for this moment, then goes
+    sync = tmp_path / f"sync-{mode}"
+    sync.mkdir()
     roles = ["read"] + ["load"] * loaders
-    procs = [subprocess.Popen([sys.executable, str(tmp_path / "harness.py"), role, str(start), mode,
-                               str(tmp_path / "formula.txt")],
+    procs = [subprocess.Popen([sys.executable, str(tmp_path / "harness.py"), role, str(sync),
+                               str(len(roles)), mode, str(tmp_path / "formula.txt")],
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for role in roles]
-    outputs = []
-    for p in procs:
+    def result(p: subprocess.Popen) -> str:
         out, err = p.communicate(timeout=120)
         assert p.returncode == 0, err
-        outputs.append(out.strip())
-    _, seen, bad = outputs[0].split()
-    return outputs[1:], [int(seen), int(bad)]
+        return out.strip()
+
+    loads = [result(p) for p in procs[1:]]
+    (sync / "done").touch()  # the loaders are done: the reader may stop
+    _, seen, bad = result(procs[0]).split()
+    return loads, [int(seen), int(bad)]
 
 
 @pytest.mark.slow
