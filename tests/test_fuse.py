@@ -17,8 +17,8 @@ import pytest
 
 import losscc
 import losscc.fuse
-from losscc.cli import main as cli_main
 from losscc import LossccError
+from losscc.cli import main as cli_main
 from losscc.files import is_generated
 
 
