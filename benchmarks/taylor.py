@@ -13,7 +13,8 @@ Method: in one process, after one warm-up of each, the two runs of a row
 alternate (A B, B A, ...) for ``--rounds`` rounds; SymPy's cache is cleared
 before every run of either, so neither reuses the other's work (losscc
 builds its expression with SymPy too). Reported: the median and the minimum,
-and the ratio of medians. The certified bound is timed the same way, alone
+and the ratio of medians. The expansion alone (losscc's recurrences against
+``series``) and the certified bound are timed the same way, alone
 (``losscc.series.certify`` on the compiled degree-16 program). Last, whole
 processes: ``losscc taylor`` on the command line against ``python -c`` that
 imports SymPy and calls ``series`` (both pay their imports).
@@ -97,7 +98,17 @@ def main() -> None:
             print(f"{formula:20} {degree:3d}  {ms(ta)}  {ms(tb)}  {ratio:5.2f}x")
     print(f"worst ratio: {worst:.2f}x (target: within 3x)\n")
 
-    print("2. the certified bound alone, degree 16")
+    print("2. the expansion alone: losscc's power-series recurrences vs sympy.series")
+    for formula, expr in FUNCTIONS.items():
+        target = series.prepare(formula)
+        for degree in (8, 24):
+            ta, tb = interleaved(lambda: series.taylor_polynomial(target, degree),
+                                 sympy_run(expr, degree), args.rounds)
+            print(f"{formula:20} {degree:3d}  {ms(ta)}  {ms(tb)}  "
+                  f"sympy/losscc {statistics.median(tb) / statistics.median(ta):5.0f}x")
+    print()
+
+    print("3. the certified bound alone, degree 16")
     cases = [(f, dict(order=16)) for f in FUNCTIONS]
     cases.append(("log(cosh(d))", dict(order=16, method="chebyshev", range=2.0)))
     for formula, options in cases:
@@ -118,7 +129,7 @@ def main() -> None:
               f"{a.report.pieces} pieces")
     print("(target: under a second)\n")
 
-    print("3. whole processes (imports included), log(cosh(d)) at degree 16")
+    print("4. whole processes (imports included), log(cosh(d)) at degree 16")
     cli = [sys.executable, "-m", "losscc.cli", "taylor", "log(cosh(d))", "--order", "16"]
     bare = [sys.executable, "-c", "import sympy as sp; d = sp.Symbol('d', real=True); "
             "sp.series(sp.log(sp.cosh(d)), d, 0, 17)"]

@@ -36,7 +36,6 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
-import mpmath
 import numpy as np
 import sympy as sp
 from mpmath import iv
@@ -252,10 +251,8 @@ def power_series(expr: Any, x: Any, center: Any, order: int, kit: Any) -> list:
 
 
 def _rule_for(node: Any) -> Callable:
-    if isinstance(node, sp.Symbol):
-        raise _Domain(node, f"the variable {node} (only one variable can be expanded)")
-    raise _Domain(node, f"the function {type(node).__name__}, which losscc taylor does not "
-                  f"know (it knows {', '.join(FUNCTIONS)})")
+    # prepare() refuses such expressions: reaching here is a bug
+    raise AssertionError(f"no series rule for {type(node).__name__}")
 
 
 def _full(a: list, n: int) -> list:
@@ -544,8 +541,28 @@ def prepare(expr: Any) -> Target:
                            hint="the Abs route expands in a = |d| and needs f(-d) = f(d); "
                            "write d^2 as abs(d)^2, or use a smooth loss")
             g = g.subs(d, ABS_VARIABLE)
+        _check_expandable(g, ABS_VARIABLE, fail)
         return Target(label, g, ABS_VARIABLE, True, 0, parsed)
+    _check_expandable(f, d, fail)
     return Target(label, f, d, False, _parity(f, d), parsed)
+
+
+def _check_expandable(f: Any, x: Any, fail: Callable) -> None:
+    """Every operation on x must have a series rule (a SymPy input may hold any function)."""
+    node = _unexpandable(f, x)
+    if node is not None:
+        name = getattr(node.func, "__name__", type(node).__name__)
+        raise fail(f"losscc taylor cannot expand {name}(...)", at=node,
+                   hint=f"it expands {', '.join(FUNCTIONS)}, sums, products, "
+                   "quotients and powers")
+
+
+def _unexpandable(f: Any, x: Any) -> Any:
+    """The first operation on x without a series rule, or None."""
+    for node in sp.preorder_traversal(f):
+        if node != x and x in node.free_symbols and type(node) not in RULES:
+            return node
+    return None
 
 
 def _own_symbols(expr: Any) -> Any:
@@ -579,6 +596,9 @@ def _parity(f: Any, x: Any) -> int:
 
 
 def _vanishes(g: Any, f: Any, x: Any) -> bool:
+    """g = 0 at a few points (to DPS digits): f(-x) -/+ f(x) that SymPy did not cancel."""
+    if _unexpandable(f, x) is not None:
+        return False
     kit = _MpfKit()
     for point in ("0.3141", "0.7071", "1.1892", "-0.5772", "0.0917"):
         at = _HIGH.mpf(point)
@@ -1180,8 +1200,8 @@ class _Misses:
     def error(self, target: Target, tol: float, r: float, method: str,
               exact: np.ndarray) -> LossccError:
         floor = FLOAT32_UNIT * float(np.max(np.abs(exact)))
-        message = (f"no polynomial of degree <= {MAX_DEGREE} has an error <= {tol:.3g} on "
-                   f"[{_show(-r)}, {_show(r)}]")
+        message = (f"found no polynomial (degree <= {MAX_DEGREE}) with an error <= {tol:.3g} "
+                   f"on [{_show(-r)}, {_show(r)}]")
         if "certified" in self.closest:
             bound, degree, rounding = self.closest["certified"]
             message += (f": degree {degree} comes closest, but its certified bound is "
@@ -1247,7 +1267,8 @@ def _degrees(target: Target) -> list[int]:
 
 
 def _float32(high: list, target: Target, degree: int) -> list[float]:
-    coefficients = [float(np.float32(float(c))) for c in high[: degree + 1]]
+    with np.errstate(over="ignore"):
+        coefficients = [float(np.float32(float(c))) for c in high[: degree + 1]]
     if not all(math.isfinite(c) for c in coefficients):
         raise target.error("a coefficient of the polynomial overflows float32",
                            hint="use a smaller --range or --order, or scale the loss")
@@ -1266,8 +1287,9 @@ def _program(target: Target, coefficients: list[float], reduction: Any) -> Progr
     terms = [ir.mul(ir.const(c), ir.pow_(target.atom, k)) if k else ir.const(c)
              for k, c in enumerate(coefficients) if c != 0]
     if not terms:
-        raise target.error("the polynomial is 0 at this degree",
-                           hint="ask for a higher --order")
+        raise target.error(f"every coefficient up to degree {len(coefficients) - 1} is 0 "
+                           "in float32", hint="ask for a higher --order, or scale the loss "
+                           "(float32 holds no number below 1.4e-45)")
     raw = terms[0]
     for term in terms[1:]:
         raw = ir.add(raw, term)

@@ -173,7 +173,8 @@ def test_unreachable_tolerance_says_why():
     with pytest.raises(LossccError) as info:
         approximate("log(cosh(d))", tol=1e-9, range=1)
     e = info.value
-    assert e.message.startswith(f"no polynomial of degree <= {MAX_DEGREE} has an error <= 1e-09")
+    assert e.message.startswith(f"found no polynomial (degree <= {MAX_DEGREE}) with an "
+                                "error <= 1e-09 on [-1, 1]")
     assert "float32" in e.hint and "--tol" in e.hint
 
 
@@ -243,6 +244,8 @@ def test_pred_and_target_through_their_difference():
     (dict(expr="exp(-d^2)", tol=0.0), "--tol 0.0"),
     (dict(expr=42), "expected a formula"),
     (dict(expr=sp.exp(sp.Symbol("x"))), "unknown variable 'x'"),
+    (dict(expr=sp.asinh(sp.Symbol("d"))), "cannot expand asinh(...)"),
+    (dict(expr="d^2", order=1), "every coefficient up to degree 1 is 0"),
 ])
 def test_bad_requests(kwargs, message):
     with pytest.raises(LossccError) as info:
