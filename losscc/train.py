@@ -267,34 +267,15 @@ def _dataset(data: Regression, batches: list[np.ndarray]) -> Any:
 
 def _network(k: int, options: TrainOptions) -> Any:
     """Linear: Dense(k, 1, 0.02, 0.02) as the article; MLP: seeded He-uniform hidden layer."""
-    from mindspore import Tensor, nn
+    from .nets import MLP, LinearNet
 
     if options.hidden == 0:
-        class LinearNet(nn.Cell):
-            def __init__(self) -> None:
-                super().__init__()
-                self.fc = nn.Dense(k, 1, 0.02, 0.02)
-
-            def construct(self, x):
-                return self.fc(x)
-
-        return LinearNet()
+        return LinearNet(k)
     rng = np.random.RandomState(options.seed)
     h = options.hidden
-    w1 = rng.uniform(-1, 1, (h, k)) * math.sqrt(6.0 / k)        # He uniform, for ReLU
-    w2 = rng.uniform(-1, 1, (1, h)) * math.sqrt(3.0 / h)        # LeCun uniform, linear output
-
-    class MLP(nn.Cell):
-        def __init__(self) -> None:
-            super().__init__()
-            self.hidden = nn.Dense(k, h, Tensor(w1.astype(np.float32)), "zeros",
-                                   activation="relu")
-            self.out = nn.Dense(h, 1, Tensor(w2.astype(np.float32)), "zeros")
-
-        def construct(self, x):
-            return self.out(self.hidden(x))
-
-    return MLP()
+    w_hidden = rng.uniform(-1, 1, (h, k)) * math.sqrt(6.0 / k)   # He uniform, for ReLU
+    w_out = rng.uniform(-1, 1, (1, h)) * math.sqrt(3.0 / h)      # LeCun uniform, linear output
+    return MLP(w_hidden, w_out)
 
 
 def _optimizer(options: TrainOptions, params: Any) -> Any:

@@ -44,10 +44,9 @@ def test_article_quartic_run_reproduces_the_published_numbers(capsys):
 
 
 @pytest.mark.slow
-def test_article_mse_run_in_pynative_mode(capsys):
-    # The article's script runs in MindSpore 2.x's default mode, PyNative.
-    status, result, _ = train_json(capsys, "square(d)", "--article", "--mode", "pynative", "-q")
-    assert status == 0 and result["options"]["mode"] == "pynative"
+def test_article_mse_run(capsys):
+    status, result, _ = train_json(capsys, "square(d)", "--article", "-q")
+    assert status == 0 and result["options"]["mode"] == "graph"
     assert_seed_run(result, "mse")
 
 
@@ -138,8 +137,9 @@ def test_csv_table_mlp(tmp_path, capsys):
     table = tmp_path / "t.csv"
     write_table(table, n=40)
     status, result, _ = train_json(capsys, "abs(d)", "--data", str(table), "--target", "y",
-                                   "--hidden", "4", "--optimizer", "adam", "-q")
-    assert status == 0
+                                   "--hidden", "4", "--optimizer", "adam", "--mode", "pynative",
+                                   "-q")
+    assert status == 0 and result["options"]["mode"] == "pynative"
     shapes = {k: np.shape(v) for k, v in result["parameters"].items()}
     assert shapes == {"hidden.weight": (4, 2), "hidden.bias": (4,), "out.weight": (1, 4),
                       "out.bias": (1,)}

@@ -1,0 +1,36 @@
+"""The networks ``losscc train`` trains (imports MindSpore: load it lazily).
+
+Module-level cells, as MindSpore's GRAPH_MODE parser prefers them: a cell
+class defined inside a function resolves its names through that function's
+closure, and MindSpore's parse cache can then confuse two such classes of the
+same name from different functions.
+"""
+from __future__ import annotations
+
+import numpy as np
+from mindspore import Tensor, nn
+
+
+class LinearNet(nn.Cell):
+    """The seed article's network: ``fc = Dense(k, 1, 0.02, 0.02)``."""
+
+    def __init__(self, k: int) -> None:
+        super().__init__()
+        self.fc = nn.Dense(k, 1, 0.02, 0.02)
+
+    def construct(self, x):
+        return self.fc(x)
+
+
+class MLP(nn.Cell):
+    """One hidden ReLU layer, its initial weights given (seeded by the caller)."""
+
+    def __init__(self, w_hidden: np.ndarray, w_out: np.ndarray) -> None:
+        super().__init__()
+        h, k = w_hidden.shape
+        self.hidden = nn.Dense(k, h, Tensor(w_hidden.astype(np.float32)), "zeros",
+                               activation="relu")
+        self.out = nn.Dense(h, 1, Tensor(w_out.astype(np.float32)), "zeros")
+
+    def construct(self, x):
+        return self.out(self.hidden(x))
