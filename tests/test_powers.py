@@ -53,3 +53,14 @@ def test_lowered_power_means_the_power(n):
     root = lower_powers(ir.pow_(ir.var("d"), n))
     assert "pow" not in ir.op_counts(root)
     np.testing.assert_allclose(evaluate(root, d=d), d**n, rtol=1e-12)
+
+
+def test_largest_power_at_a_low_recursion_limit():
+    import sys
+
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(300)
+    try:
+        assert losscc.program("d^1024").op_counts == {"Square": 10}
+    finally:
+        sys.setrecursionlimit(old)

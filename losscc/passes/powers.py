@@ -32,6 +32,8 @@ def chain(n: int) -> tuple[int, ...]:
         raise ValueError(f"addition chains start at 1, got {n}")
     if n <= EXACT_LIMIT:
         return _shortest_star_chain(n)
+    for m in range(EXACT_LIMIT + 1, n):  # fill the cache upwards: no deep recursion
+        chain(m)
     candidates = [_binary_chain(n), chain(n - 1) + (n,)]
     for p in range(2, int(n**0.5) + 1):
         if n % p == 0:  # x^n = (x^p)^(n/p): chain(p), then chain(n/p) scaled by p
