@@ -22,7 +22,7 @@ from typing import Optional
 
 from .. import ir
 
-EXACT_LIMIT = 256
+EXACT_LIMIT = 128
 
 
 @functools.lru_cache(maxsize=None)
