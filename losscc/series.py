@@ -844,7 +844,7 @@ def program_polynomial(program: Program, target: Target) -> list[float]:
 
 
 def certify(target: Target, program: Program, lo: float, hi: float, r: float,
-            measured: float, slack: float = 1 / 16) -> Certified:
+            measured: float, slack: float = 1 / 16, first_pieces: int = 4) -> Certified:
     """A proven upper bound on |f - program| over x in [lo, hi] (d in [-r, r]).
 
     Two parts. (1) |f - p| for the program's polynomial p in exact arithmetic,
@@ -853,25 +853,30 @@ def certify(target: Target, program: Program, lo: float, hi: float, r: float,
     point m and F_{K+1} over all of X, and p's Taylor shift to m done in
     intervals too. The triangle inequality bounds the piece; pieces whose
     bound is within ``slack`` of the largest error seen are settled, the
-    others are halved. (2) float32 rounding in the program, by a running
+    others are halved; the range starts as ``first_pieces`` pieces (an
+    error that equioscillates, as a Chebyshev interpolant's, wants about one
+    per pair of extrema). (2) float32 rounding in the program, by a running
     error analysis of its operations (Higham's model, plus underflow).
     """
     coefficients = [iv.mpf(c) for c in program_polynomial(program, target)]
     rounding = rounding_bound(program.root, r)
-    # Below a tenth of the rounding part, sharpening the truncation part is wasted work.
     truncation, pieces = _branch_and_bound(target, coefficients, lo, hi, measured,
-                                           slack, negligible=rounding / 10)
+                                           slack, rounding, first_pieces)
     return Certified(truncation + rounding, truncation, rounding, pieces)
 
 
 TAYLOR_MODEL_ORDER = 8  # K: the order of the series on each piece
-FIRST_PIECES = 4
 MAX_PIECES = 4000
 
 
 def _branch_and_bound(target: Target, p: list, lo: float, hi: float, hint: float,
-                      slack: float, negligible: float) -> tuple[float, int]:
-    """max |f - p| over [lo, hi], from above, and the number of pieces it took."""
+                      slack: float, rounding: float, first: int) -> tuple[float, int]:
+    """max |f - p| over [lo, hi], from above, and the number of pieces it took.
+
+    A piece is settled when its bound exceeds the largest error seen by at
+    most ``slack`` times (that error + ``rounding``): the certificate is the
+    sum of both parts, so sharpening one far below the other is wasted work.
+    """
     kit = _IvKit()
     order = TAYLOR_MODEL_ORDER
     best_lower = hint  # the largest |f - p| known to occur (the grid's is close)
@@ -896,13 +901,13 @@ def _branch_and_bound(target: Target, p: list, lo: float, hi: float, hint: float
         heapq.heappush(heap, (-_upper_float(upper), count, a, b))
 
     lo_, hi_ = _HIGH.mpf(lo), _HIGH.mpf(hi)
-    edges = [lo_ + (hi_ - lo_) * i / FIRST_PIECES for i in range(FIRST_PIECES + 1)]
+    edges = [lo_ + (hi_ - lo_) * i / first for i in range(first + 1)]
     for a, b in zip(edges, edges[1:]):
         piece(a, b)
     settled = 0.0
     while heap:
         top = -heap[0][0]
-        if top <= max((1 + slack) * best_lower, negligible):
+        if top <= best_lower + slack * (best_lower + rounding):
             break
         _, _, a, b = heapq.heappop(heap)
         if count >= MAX_PIECES or b - a < (hi - lo) * 2.0**-30:
@@ -1058,12 +1063,12 @@ class Report:
             f"  p = {self.polynomial}",
             f"  operations: {self.op_count} ({counts})",
             f"  radius of convergence about {_show(self.about)}: {radius}",
-            f"  measured on {self.grid_points} float32 points: max |error| "
-            f"{self.max_abs_error:.3g} (at d = {self.worst_at:.4g}), "
-            f"max relative error {self.max_rel_error:.3g}",
-            f"  certified: |f - p| <= {self.certified_bound:.3g} for all d in {where} "
-            f"(truncation {self.truncation_bound:.3g} by interval arithmetic on "
-            f"{self.pieces} pieces, float32 rounding {self.rounding_bound:.3g})",
+            (f"  measured on {self.grid_points} float32 points: max |error| "
+             f"{self.max_abs_error:.3g} (at d = {self.worst_at:.4g}), "
+             f"max relative error {self.max_rel_error:.3g}"),
+            (f"  certified: |f - p| <= {self.certified_bound:.3g} for all d in {where} "
+             f"(truncation {self.truncation_bound:.3g} by interval arithmetic on "
+             f"{self.pieces} pieces, float32 rounding {self.rounding_bound:.3g})"),
         ]
         if self.tolerance is not None:
             lines.append(f"  tolerance {self.tolerance:.3g}: met (degree {self.degree} is the "
@@ -1129,13 +1134,12 @@ def approximate(
     radius = radius_of_convergence(target, about)
     r = float(range) if range is not None else _default_range(radius, about)
     lo, hi = (0.0, r) if target.through_abs else (-r, r)
-    if method == "taylor":
-        if max(hi - about, about - lo) > radius:
-            raise target.error(
-                f"the range [{_show(-r)}, {_show(r)}] reaches beyond the radius of convergence "
-                f"{radius:.5g} of the Taylor series about {_show(about)}",
-                hint="the series diverges beyond the loss's nearest complex singularity; use "
-                f"--method chebyshev --range {_show(r)}, or a range within the radius")
+    if method == "taylor" and max(hi - about, about - lo) > radius:
+        raise target.error(
+            f"the range [{_show(-r)}, {_show(r)}] reaches beyond the radius of convergence "
+            f"{radius:.5g} of the Taylor series about {_show(about)}",
+            hint="the series diverges beyond the loss's nearest complex singularity; use "
+            f"--method chebyshev --range {_show(r)}, or a range within the radius")
     d = grid(r)
     exact = exact_values(target, d)
     degrees = [int(order)] if order is not None else _degrees(target)
@@ -1160,7 +1164,8 @@ def approximate(
         if tol is not None and measured.max_abs_error > tol:
             misses.note("float32", degree, measured.max_abs_error)
             continue
-        certified = certify(target, program, lo, hi, r, measured.max_abs_error)
+        certified = certify(target, program, lo, hi, r, measured.max_abs_error,
+                            first_pieces=4 if method == "taylor" else max(4, degree // 2))
         if certified.bound < measured.max_abs_error:
             raise AssertionError(f"certified bound {certified.bound} below the measured "
                                  f"error {measured.max_abs_error}: a bug in losscc.series")

@@ -11,12 +11,12 @@ from fractions import Fraction
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from losscc import LossccError
 from losscc.evaluate import evaluate
-from losscc.series import (MAX_DEGREE, approximate, prepare, radius_of_convergence,
-                           taylor_polynomial)
+from losscc.series import MAX_DEGREE, approximate, prepare, radius_of_convergence, taylor_polynomial
 
 erf = np.vectorize(math.erf, otypes=[float])
 
@@ -297,7 +297,8 @@ def test_truncated_loss_trains_the_article_regression(graph_mode):
     """The article's regression (shared/seed/reproduce_seed.py), shapes made to match,
     trained with a Chebyshev-truncated 16 log(cosh(d / 4)) (Huber-like) loss."""
     import mindspore as ms
-    from mindspore import dataset as ds, nn
+    from mindspore import dataset as ds
+    from mindspore import nn
     from mindspore.train import Model
 
     import losscc
