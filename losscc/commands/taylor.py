@@ -45,7 +45,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--method", choices=("taylor", "chebyshev"), default="taylor",
                    help="taylor (default) or chebyshev (near-minimax on [-R, R]; needs --range)")
     p.add_argument("-r", "--reduction", default="mean", metavar="R",
-                   help="mean (default), sum, none, prod; optionally negated or scaled: -mean, 0.5*sum")
+                   help="mean (default), sum, none, prod; optionally negated or scaled: "
+                   "-mean, 0.5*sum")
     p.add_argument("-n", "--name", default=None, metavar="NAME",
                    help="the class name (a Python identifier; default CompiledLoss)")
     p.add_argument("-o", "--output", default=None, metavar="FILE",
