@@ -158,7 +158,11 @@ class _ToIR(Transformer_NonRecursive):
             raise self._error(f"exponent {_show(n)} is too large", *where,
                               hint=f"the largest power compile takes is {MAX_EXPONENT}")
         if base.literal is not None:
-            return self._constant(base.literal ** int(n), meta.start_pos, meta.end_pos)
+            try:
+                value = base.literal ** int(n)
+            except OverflowError:
+                value = math.inf
+            return self._constant(value, meta.start_pos, meta.end_pos)
         return Term(ir.pow_(base.node, int(n)), meta.start_pos, meta.end_pos)
 
     # Calls

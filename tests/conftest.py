@@ -18,6 +18,18 @@ def _private_cache(tmp_path_factory):
         os.environ["LOSSCC_CACHE_DIR"] = old
 
 
+@pytest.fixture(autouse=True)
+def _restore_mindspore_mode():
+    """Tests that train in-process set MindSpore's global mode: put it back."""
+    import sys
+
+    ms = sys.modules.get("mindspore")
+    previous = ms.get_context("mode") if ms else None
+    yield
+    if ms is not None:
+        ms.set_context(mode=previous)
+
+
 @pytest.fixture(params=["graph", "pynative"])
 def ms_mode(request):
     """Run a test in GRAPH_MODE and in PYNATIVE_MODE."""

@@ -376,10 +376,8 @@ def test_cli_reading_bytes_from_stdin_never_shows_a_traceback(stdin):
     assert b"internal error" not in done.stderr
 
 
-# Found by this file; minimal reproducers of bugs in the core (not fixed here). ---
+# Bugs this file found in the core, fixed there since: their reproducers stay. ---
 
-@pytest.mark.xfail(strict=True, raises=RecursionError,
-                   reason="core bug: chain(n) recurses n - 256 deep (passes/powers.py)")
 def test_large_exponents_compile_without_a_warm_chain_cache():
     # In a fresh process every exponent from ~760 up to the allowed 1024
     # raises RecursionError: `losscc compile "d^1024"` exits 1 (internal error).
@@ -389,14 +387,10 @@ def test_large_exponents_compile_without_a_warm_chain_cache():
     assert losscc.program("d^1024").op_count == 10
 
 
-@pytest.mark.xfail(strict=True, raises=(VisitError, OverflowError),
-                   reason="core bug: constant powers overflow in lower.py pow() (OverflowError)")
 @pytest.mark.parametrize("text", ["10^400*d", "E^710 * d", "(1e300)^2 + d"])
 def test_overflowing_constant_powers_give_a_positioned_error(text):
     only_positioned_errors(text)
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError,
-                   reason="core bug: the rule a*(b*x) -> (a*b)*x builds an infinite constant")
 def test_overflowing_constant_products_give_an_error_or_compile():
     only_positioned_errors("d*1e308*10")

@@ -13,6 +13,7 @@ True
 """
 from __future__ import annotations
 
+import math
 from typing import Callable, Optional
 
 from .. import ir
@@ -73,9 +74,10 @@ RULES: dict[str, list[Rule]] = {
         lambda n: ir.const(0.0) if _is(n.args[0], 0.0) else None,
         # -1*x -> -x
         lambda n: ir.neg(n.args[1]) if _is(n.args[0], -1.0) else None,
-        # a*(b*x) -> (a*b)*x, for constants a and b
+        # a*(b*x) -> (a*b)*x, for constants a and b whose product is finite
         lambda n: ir.mul(ir.const(n.args[0].value * n.args[1].args[0].value), n.args[1].args[1])
-        if n.args[0].is_const and n.args[1].op == "mul" and n.args[1].args[0].is_const else None,
+        if n.args[0].is_const and n.args[1].op == "mul" and n.args[1].args[0].is_const
+        and math.isfinite(n.args[0].value * n.args[1].args[0].value) else None,
         # x*x -> square x
         lambda n: ir.square(n.args[0]) if n.args[0] is n.args[1] else None,
         # (-a)*(-b) -> a*b
