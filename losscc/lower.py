@@ -15,12 +15,12 @@ import math
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from lark import Token, Transformer_NonRecursive, v_args
-from lark.exceptions import VisitError
+from lark import Token, v_args
 
 from . import ir
 from .errors import LossccError, closest
 from .parse import parse
+from .transformer import FormulaTransformer, transform
 
 MAX_EXPONENT = 1024
 
@@ -57,24 +57,9 @@ def formula_to_ir(text: str) -> ir.Node:
     return term.node
 
 
-def transform(transformer: Transformer_NonRecursive, tree: Any) -> Any:
-    """Run ``transformer``, letting its LossccErrors through unwrapped."""
-    try:
-        return transformer.transform(tree)
-    except VisitError as e:
-        if isinstance(e.orig_exc, LossccError):
-            raise e.orig_exc from None
-        raise
-
-
 @v_args(meta=True)
-class _ToIR(Transformer_NonRecursive):
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
-
-    def _error(self, message: str, start: int, end: int, hint: Optional[str] = None):
-        return LossccError(message, text=self.text, start=start, end=end, hint=hint)
+class _ToIR(FormulaTransformer):
+    FUNCTIONS = FUNCTIONS
 
     def _constant(self, value: float, start: int, end: int) -> Term:
         if not math.isfinite(value):
@@ -166,21 +151,8 @@ class _ToIR(Transformer_NonRecursive):
         return Term(ir.pow_(base.node, int(n)), meta.start_pos, meta.end_pos)
 
     # Calls
-    def arguments(self, meta: Any, children: list) -> list:
-        return children
-
     def call(self, meta: Any, children: list) -> Term:
-        token, args = children
-        args = args or []
-        name = str(token)
-        if name not in FUNCTIONS:
-            raise self._unknown_function(name, token)
-        arity, build, signature = FUNCTIONS[name]
-        if len(args) != arity:
-            raise self._error(
-                f"{name} takes {arity} argument{'s' if arity > 1 else ''}, got {len(args)}",
-                meta.start_pos, meta.end_pos, hint=f"write {signature}",
-            )
+        name, build, args = self._checked_call(meta, children)
         if all(a.literal is not None for a in args):
             value = {"abs": lambda x: abs(x), "square": lambda x: x * x,
                      "mul": lambda x, y: x * y}[name](*[a.literal for a in args])

@@ -23,13 +23,13 @@ from fractions import Fraction
 from typing import Any, Callable, Optional
 
 import sympy as sp
-from lark import Token, Transformer_NonRecursive, v_args
+from lark import Token, v_args
 
 from . import ir
 from .errors import LossccError, closest
 from .evaluate import symbols
-from .lower import transform
 from .parse import parse
+from .transformer import FormulaTransformer, transform
 
 # name -> (arity, SymPy builder, how to call it)
 FUNCTIONS: dict[str, tuple[int, Callable[..., Any], str]] = {
@@ -88,15 +88,13 @@ def formula_to_sympy(text: str) -> Parsed:
 
 
 @v_args(meta=True)
-class _ToSymPy(Transformer_NonRecursive):
+class _ToSymPy(FormulaTransformer):
+    FUNCTIONS = FUNCTIONS
+
     def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
+        super().__init__(text)
         self.symbols = symbols()
         self.spans: dict = {}
-
-    def _error(self, message: str, start: int, end: int, hint: Optional[str] = None):
-        return LossccError(message, text=self.text, start=start, end=end, hint=hint)
 
     def _term(self, expr: Any, meta: Any, children: list, kind: str = "atom") -> Term:
         depth = max((c.depth + (c.kind != kind or kind == "atom") for c in children), default=0)
@@ -202,21 +200,8 @@ class _ToSymPy(Transformer_NonRecursive):
                               meta.end_pos)
 
     # Calls
-    def arguments(self, meta: Any, children: list) -> list:
-        return children
-
     def call(self, meta: Any, children: list) -> Term:
-        token, args = children
-        args = args or []
-        name = str(token)
-        if name not in FUNCTIONS:
-            raise self._unknown_function(name, token)
-        arity, build, signature = FUNCTIONS[name]
-        if len(args) != arity:
-            raise self._error(
-                f"{name} takes {arity} argument{'s' if arity > 1 else ''}, got {len(args)}",
-                meta.start_pos, meta.end_pos, hint=f"write {signature}",
-            )
+        name, build, args = self._checked_call(meta, children)
         kind = "product" if name in ("mul", "square") else "atom"
         term = self._term(build(*[a.expr for a in args]), meta, args, kind)
         self.spans.setdefault(term.expr, (meta.start_pos, meta.end_pos))
