@@ -5,6 +5,8 @@ import argparse
 import json
 import sys
 
+from .options import add_formula, add_reduction
+
 HELP = "analyse a loss: bounded below? minimum at d = 0? convex? how fast it grows?"
 
 EPILOG = """\
@@ -22,9 +24,8 @@ examples:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("analyze", help=HELP, description=HELP, epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("formula", help="the loss, in d = pred - target; '-' reads standard input")
-    p.add_argument("-r", "--reduction", default="mean", metavar="R",
-                   help="mean (default), sum, none, prod; optionally negated or scaled: -mean, 0.5*sum")
+    add_formula(p)
+    add_reduction(p)
     p.add_argument("--json", action="store_true", help="print the findings as JSON")
     p.set_defaults(run=run)
 

@@ -6,6 +6,8 @@ import json
 import os
 import sys
 
+from .options import add_formula, add_reduction
+
 HELP = "check a compiled loss against NumPy values and SymPy gradients in MindSpore"
 
 EPILOG = """\
@@ -29,9 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("check", help=HELP, description=HELP + ".", epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("formula", help="the loss, in d = pred - target; '-' reads standard input")
-    p.add_argument("-r", "--reduction", default="mean", metavar="R",
-                   help="mean (default), sum, none, prod; optionally negated or scaled: -mean, 0.5*sum")
+    add_formula(p)
+    add_reduction(p)
     p.add_argument("--mode", choices=MODES, action="append", default=None,
                    help="a MindSpore execution mode to check (repeatable; default: both)")
     p.add_argument("--dtype", choices=DTYPES, action="append", default=None,

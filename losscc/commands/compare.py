@@ -5,6 +5,7 @@ import argparse
 import json
 import sys
 
+from .options import add_reduction
 from .train import add_training_options, data_spec, progress_printer, training_options
 
 HELP = "train several losses on identical data and rank them on one held-out metric"
@@ -33,8 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("formulas", nargs="+", metavar="FORMULA",
                    help="the losses, in d = pred - target")
-    p.add_argument("-r", "--reduction", default="mean", metavar="R",
-                   help="the reduction of every loss (default mean)")
+    add_reduction(p, help="the reduction of every loss (default mean)")
     p.add_argument("--metric", choices=("mae", "rmse", "max"), default="mae",
                    help="the held-out metric that ranks the models (default mae)")
     add_training_options(p)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .options import SHAPES, add_class_output, add_formula, add_reduction
+
 HELP = "compile a formula into a MindSpore LossBase class"
 
 EPILOG = """\
@@ -28,18 +30,12 @@ examples:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("compile", help=HELP, description=HELP + ".", epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("formula", help="the loss, in d = pred - target; '-' reads standard input")
-    p.add_argument("-r", "--reduction", default="mean", metavar="R",
-                   help="mean (default), sum, none, prod; optionally negated or scaled: -mean, 0.5*sum")
-    p.add_argument("-n", "--name", default=None, metavar="NAME",
-                   help="the class name (a Python identifier; default CompiledLoss)")
-    p.add_argument("-o", "--output", default=None, metavar="FILE",
-                   help="write the module to FILE (atomically) instead of standard output")
-    p.add_argument("-f", "--force", action="store_true",
-                   help="overwrite FILE even if losscc did not generate it")
+    add_formula(p)
+    add_reduction(p)
+    add_class_output(p)
     p.add_argument("--ir", action="store_true",
                    help="print the optimised operations and their count instead of source")
-    p.add_argument("--shapes", choices=("strict", "warn", "allow"), default="warn",
+    p.add_argument("--shapes", choices=SHAPES, default="warn",
                    help="when logits and labels differ in shape, the cell warns (default), "
                    "raises ValueError (strict) or broadcasts silently like MindSpore (allow)")
     p.add_argument("--fuse", action="store_true",

@@ -8,6 +8,8 @@ import argparse
 import json
 import sys
 
+from .options import add_class_output, add_reduction
+
 HELP = "truncate an analytic loss (exp, log, tanh, ...) to a polynomial, with its error"
 
 EPILOG = """\
@@ -44,15 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="the Taylor expansion point (default 0)")
     p.add_argument("--method", choices=("taylor", "chebyshev"), default="taylor",
                    help="taylor (default) or chebyshev (near-minimax on [-R, R]; needs --range)")
-    p.add_argument("-r", "--reduction", default="mean", metavar="R",
-                   help="mean (default), sum, none, prod; optionally negated or scaled: "
-                   "-mean, 0.5*sum")
-    p.add_argument("-n", "--name", default=None, metavar="NAME",
-                   help="the class name (a Python identifier; default CompiledLoss)")
-    p.add_argument("-o", "--output", default=None, metavar="FILE",
-                   help="write the module to FILE (atomically) instead of standard output")
-    p.add_argument("-f", "--force", action="store_true",
-                   help="overwrite FILE even if losscc did not generate it")
+    add_reduction(p)
+    add_class_output(p)
     p.add_argument("--json", action="store_true",
                    help="print the report (and the source, unless -o) as JSON")
     p.set_defaults(run=run)

@@ -10,6 +10,8 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
+from .options import SHAPES, add_formula, add_reduction
+
 if TYPE_CHECKING:  # annotations only: importing losscc.train here would load NumPy
     from ..train import TrainOptions
 
@@ -43,9 +45,8 @@ DIVERGED = 3
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help=HELP, description=HELP + ".", epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("formula", help="the loss, in d = pred - target; '-' reads standard input")
-    p.add_argument("-r", "--reduction", default="mean", metavar="R",
-                   help="mean (default), sum, none, prod; optionally negated or scaled: -mean")
+    add_formula(p)
+    add_reduction(p)
     add_training_options(p)
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="train data-parallel on N local msrun workers, each with --batch-size "
@@ -85,7 +86,7 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
                    help="MindSpore execution mode (default graph)")
     m.add_argument("--no-sink", dest="sink", action="store_false",
                    help="dataset_sink_mode=False (MindSpore never sinks on CPU anyway)")
-    m.add_argument("--shapes", choices=("strict", "warn", "allow"), default=None,
+    m.add_argument("--shapes", choices=SHAPES, default=None,
                    help="what the loss cell does when prediction and label shapes differ "
                         "(default: warn; allow with --article, whose numbers need broadcasting)")
     o = p.add_argument_group("output")
