@@ -246,9 +246,8 @@ def _bounded_prod(facts: _Facts, reduction: Any) -> Finding:
 def _minimum(facts: _Facts, reduction: Any) -> Finding:
     import sympy as sp
 
-    low, x = facts.low, facts.x
     unbounded = (_bounded_prod(facts, reduction).verdict is False if reduction.kind == "prod"
-                 else low.value == -sp.oo)
+                 else facts.low.value == -sp.oo)
     if unbounded:
         return Finding("minimum", False, "note", "none: the loss is not bounded below")
     found = _minimum_of(facts)

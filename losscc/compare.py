@@ -19,14 +19,13 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
-import tempfile
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Callable, Optional, Sequence
 
 from .compiler import Program
 from .data import Regression
 from .errors import LossccError
+from .plot import check_png_path, require_matplotlib, save_png
 from .train import TrainOptions, TrainResult, train
 
 # The common metrics: the key in TrainResult.held_out, and the column title.
@@ -36,7 +35,6 @@ METRIC_KEYS = {"mae": "mae", "rmse": "rmse", "max": "max_error"}
 # The loss-curve panel shows losses within this factor of their first value.
 CURVE_LIMIT = 1e3
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 NOT_COMPARABLE = ("final loss: in each loss's own units, so not comparable across losses; "
                   "the models are ranked on the held-out {metric} instead")
@@ -189,45 +187,13 @@ def plot_comparison(comparison: Comparison, path: str) -> None:
     bars.grid(True, axis="y", alpha=0.3)
     bars.legend(fontsize=8)
     fig.tight_layout()
-    _save_png(fig, path)
+    save_png(fig, path)
 
 
 def check_plot_target(path: str) -> None:
-    """Can a plot be written to ``path``? matplotlib must be installed, and an existing
-    file must be a PNG (a previous plot), never a user's own work."""
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        raise LossccError("--plot needs matplotlib, which is not installed",
-                          hint="pip install 'losscc[plot]'", source="options") from None
-    if os.path.isdir(path):
-        raise LossccError(f"{path} is a directory", hint="give a file name, e.g. --plot cmp.png",
-                          source="options")
-    parent = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(parent):
-        raise LossccError(f"the directory {parent} does not exist", source="options")
-    if os.path.exists(path):
-        with open(path, "rb") as f:
-            if f.read(len(PNG_SIGNATURE)) != PNG_SIGNATURE:
-                raise LossccError(f"{path} exists and is not a PNG image",
-                                  hint="choose another file name for the plot", source="options")
-
-
-def _save_png(fig: Any, path: str) -> None:
-    """Through a temporary file and a rename: never half a PNG."""
-    parent = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".losscc-plot.", suffix=".png", dir=parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            fig.savefig(f, format="png")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    """Can a plot be written to ``path``? Checked before any training starts."""
+    require_matplotlib()
+    check_png_path(path)
 
 
 def _row(r: TrainResult) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import BinaryIO, Callable
 
 from .errors import LossccError
 
@@ -16,11 +17,16 @@ def write_atomic(path: "str | os.PathLike[str]", text: str) -> None:
 
     Readers see the old file or the new one, never a part of it.
     """
+    write_atomic_with(path, lambda f: f.write(text.encode("utf-8")))
+
+
+def write_atomic_with(path: "str | os.PathLike[str]", write: Callable[[BinaryIO], object]) -> None:
+    """Like write_atomic, for a writer that fills a binary file (a figure's savefig)."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)

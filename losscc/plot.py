@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from typing import Any, Sequence
 
 from .errors import LossccError
+from .files import write_atomic_with
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 POINTS = 1201  # samples over [-span, span]; odd, so d = 0 is one of them
@@ -88,19 +88,7 @@ def plot_losses(programs: Sequence[Any], path: str, span: float = 3.0) -> None:
 
 def save_png(fig: Any, path: str) -> None:
     """Through a temporary file and a rename: never half a PNG."""
-    parent = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".losscc-plot.", suffix=".png", dir=parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            fig.savefig(f, format="png")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomic_with(path, lambda f: fig.savefig(f, format="png"))
 
 
 def _loss_and_gradient(program: Any, d: Any) -> tuple[Any, Any]:

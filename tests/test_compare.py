@@ -103,7 +103,7 @@ def test_plot_without_matplotlib(monkeypatch, tmp_path, capsys):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib fails
     assert main(["compare", "abs(d)", "square(d)", "--plot", str(tmp_path / "p.png")]) == 2
     err = capsys.readouterr().err
-    assert "--plot needs matplotlib" in err and "pip install 'losscc[plot]'" in err
+    assert "plots need matplotlib" in err and "pip install 'losscc[plot]'" in err
     assert not (tmp_path / "p.png").exists()
 
 
