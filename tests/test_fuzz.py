@@ -27,7 +27,6 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
-from lark.exceptions import VisitError
 
 import losscc
 from losscc import LossccError
