@@ -8,6 +8,11 @@ MODULES = [
     "losscc", "losscc.errors", "losscc.parse", "losscc.lower", "losscc.ir", "losscc.reduce",
     "losscc.schedule", "losscc.evaluate", "losscc.compiler", "losscc.passes",
     "losscc.passes.fold", "losscc.passes.rules", "losscc.passes.powers", "losscc.passes.poly",
+    "losscc.series", "losscc.series.number_systems", "losscc.series.recurrences",
+    "losscc.series.target", "losscc.series.taylor", "losscc.series.chebyshev",
+    "losscc.series.radius", "losscc.series.grid_error", "losscc.series.rounding",
+    "losscc.series.certificate", "losscc.series.report", "losscc.series.options",
+    "losscc.series.tolerance", "losscc.series.lowering",
 ]
 
 

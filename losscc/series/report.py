@@ -1,0 +1,114 @@
+"""The report of a truncated loss (what ``losscc taylor`` prints, as text or JSON).
+
+>>> from losscc.series import approximate
+>>> report = approximate("exp(-d^2)", order=4, range=1).report
+>>> report.polynomial
+'1.0 - d^2 + 0.5*d^4'
+>>> report.headline
+'Taylor polynomial about 0 of degree 4 in d, for d in [-1, 1]'
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a truncated loss is and how good it is (``losscc taylor`` prints it)."""
+
+    expression: str  # f, as given
+    method: str  # "taylor" or "chebyshev"
+    variable: str  # "d", or "abs(d)" on the Abs route
+    about: float  # the Taylor expansion point (0 for Chebyshev)
+    range: float  # the report is about d in [-range, range]
+    degree: int
+    coefficients: tuple[float, ...]  # of variable^k, float32 values, k = 0..degree
+    op_count: int
+    op_counts: dict
+    radius: float  # of the Taylor series about `about`, in `variable`; inf: entire
+    max_abs_error: float  # of the float32 program, on the grid
+    max_rel_error: float
+    worst_at: float
+    certified_bound: float  # proven: |f - program| <= this on the whole range
+    truncation_bound: float
+    rounding_bound: float
+    pieces: int
+    grid_points: int
+    tolerance: Optional[float] = None
+
+    @property
+    def polynomial(self) -> str:
+        """The polynomial, as a formula ``losscc compile`` takes."""
+        terms = []
+        for k, c in enumerate(self.coefficients):
+            if c == 0:
+                continue
+            number = str(np.float32(abs(c)))
+            power = "" if k == 0 else self.variable if k == 1 else f"{self.variable}^{k}"
+            term = number if not power else power if number == "1.0" else f"{number}*{power}"
+            terms.append(("- " if c < 0 else "+ ") + term)
+        text = " ".join(terms) if terms else "0"
+        return text[2:] if text.startswith("+ ") else "-" + text[2:]
+
+    @property
+    def headline(self) -> str:
+        """Which polynomial this is, in one line (also the compiled module's comment)."""
+        how = (f"Taylor polynomial about {show(self.about)}" if self.method == "taylor"
+               else "Chebyshev interpolant")
+        return (f"{how} of degree {self.degree} in {self.variable}, "
+                f"for d in [{show(-self.range)}, {show(self.range)}]")
+
+    def text(self) -> str:
+        """The report as ``losscc taylor`` prints it."""
+        where = f"[{show(-self.range)}, {show(self.range)}]"
+        counts = ", ".join(f"{k} {v}" for k, v in self.op_counts.items())
+        radius = ("infinite (an entire function)" if math.isinf(self.radius)
+                  else f"{self.radius:.5g}")
+        lines = [
+            f"{self.expression.strip()}",
+            f"  {self.headline}",
+            f"  p = {self.polynomial}",
+            f"  operations: {self.op_count} ({counts})",
+            f"  radius of convergence about {show(self.about)}: {radius}",
+            (f"  measured on {self.grid_points} float32 points: max |error| "
+             f"{self.max_abs_error:.3g} (at d = {self.worst_at:.4g}), "
+             f"max relative error {self.max_rel_error:.3g}"),
+            (f"  certified: |f - p| <= {self.certified_bound:.3g} for all d in {where} "
+             f"(truncation {self.truncation_bound:.3g} by interval arithmetic on "
+             f"{self.pieces} pieces, float32 rounding {self.rounding_bound:.3g})"),
+        ]
+        if self.tolerance is not None:
+            lines.append(f"  tolerance {self.tolerance:.3g}: met (degree {self.degree} is the "
+                         "smallest whose certified bound meets it)")
+        return "\n".join(lines)
+
+    def as_dict(self) -> dict:
+        """The report's fields, with the polynomial's text; infinities as None (JSON null)."""
+        out = dataclasses.asdict(self)
+        out["coefficients"] = list(self.coefficients)
+        out["polynomial"] = self.polynomial
+        for key in ("radius", "max_rel_error"):
+            if not math.isfinite(out[key]):
+                out[key] = None  # JSON has no infinity: null is "unbounded"
+        return out
+
+    def to_json(self) -> str:
+        """``as_dict`` as indented JSON."""
+        return json.dumps(self.as_dict(), indent=2)
+
+
+def show(x: float) -> str:
+    """A number for reports and messages: 1 not 1.0, 0.5, 1.5708.
+
+    >>> show(1.0), show(-0.5), show(math.pi / 2)
+    ('1', '-0.5', '1.5708')
+    """
+    if x == int(x) and abs(x) < 1e15:
+        return str(int(x))
+    return f"{x:.6g}"

@@ -1,0 +1,166 @@
+"""What to approximate: a formula or SymPy expression → f of one variable (d, or abs(d)).
+
+``prepare`` checks, before any series is computed, that every operation on
+the variable has a series rule, and finds f's parity (an even f keeps only
+even powers, an odd f only odd ones).
+
+>>> prepare("log(cosh(pred - target))").parity
+2
+>>> prepare("log(1 + abs(d))").atom_text
+'abs(d)'
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+import sympy as sp
+
+from .. import ir
+from ..errors import LossccError, closest
+from ..evaluate import symbols
+from ..symbolic import FUNCTIONS, Parsed, formula_to_sympy
+from .number_systems import DPS, HIGH, DomainError, MpfKit
+from .recurrences import RULES, power_series
+
+
+@dataclass(frozen=True)
+class Target:
+    """f as a function of one variable x: d, or a = abs(d) for the Abs route."""
+
+    label: str  # the formula as the user gave it
+    expr: Any  # SymPy, in x
+    x: Any
+    through_abs: bool  # x = abs(d): the program computes abs(d) once
+    parity: int  # 0 none, 1 odd, 2 even (in d; 0 on the Abs route)
+    parsed: Optional[Parsed]
+
+    @property
+    def atom(self) -> ir.Node:
+        """x as IR: the program's polynomial is in this node."""
+        d = ir.var("d")
+        return ir.abs_(d) if self.through_abs else d
+
+    @property
+    def atom_text(self) -> str:
+        """x as the report writes it."""
+        return "abs(d)" if self.through_abs else "d"
+
+    def error(self, message: str, at: Any = None, hint: Optional[str] = None) -> LossccError:
+        """A LossccError about f, positioned in the formula (at ``at``) when there is one."""
+        if self.parsed is not None:
+            return self.parsed.error(message, at, hint)
+        return LossccError(message, hint=hint, source="expression")
+
+
+ABS_VARIABLE = sp.Symbol("a", nonnegative=True)
+
+
+def prepare(expr: Any) -> Target:
+    """A formula string or SymPy expression → the Target to approximate."""
+    parsed = None
+    if isinstance(expr, str):
+        parsed = formula_to_sympy(expr)
+        label, f = expr, parsed.expr
+    elif isinstance(expr, sp.Basic):
+        label, f = sp.sstr(expr), _own_symbols(expr)
+    else:
+        raise LossccError(f"expected a formula (a string) or a SymPy expression, "
+                          f"got {type(expr).__name__}", source="expression")
+
+    def fail(message: str, at: Any = None, hint: Optional[str] = None) -> LossccError:
+        return Target(label, f, None, False, 0, parsed).error(message, at, hint)
+
+    s = symbols()
+    d, pred, target = s["d"], s["pred"], s["target"]
+    if f.free_symbols & {pred, target}:
+        f = f.subs(pred, target + d)
+        if target in f.free_symbols:
+            f = sp.expand(f)
+        if target in f.free_symbols:
+            raise fail("the loss depends on pred and target separately, not only on their "
+                       "difference", hint="losscc taylor approximates a function of "
+                       "d = pred - target; write the loss in d")
+    if d not in f.free_symbols:
+        raise fail("the loss does not depend on the prediction",
+                   hint="a loss must use d or pred (its gradient would be zero)")
+    for bad in f.atoms(sp.Abs):
+        if bad.args[0] != d:
+            raise fail(f"abs({sp.sstr(bad.args[0])}) cannot be expanded", at=bad,
+                       hint="a truncated series needs a smooth function of d, or one of "
+                       "abs(d) alone (expanded in a = |d|, e.g. log(1 + abs(d)))")
+    if f.atoms(sp.Abs):
+        g = f.subs(sp.Abs(d), ABS_VARIABLE)
+        if d in g.free_symbols:
+            if _parity(f, d) != 2:
+                raise fail("the loss uses abs(d) and also d on its own",
+                           hint="the Abs route expands in a = |d| and needs f(-d) = f(d); "
+                           "write d^2 as abs(d)^2, or use a smooth loss")
+            g = g.subs(d, ABS_VARIABLE)
+        _check_expandable(g, ABS_VARIABLE, fail)
+        return Target(label, g, ABS_VARIABLE, True, 0, parsed)
+    _check_expandable(f, d, fail)
+    return Target(label, f, d, False, _parity(f, d), parsed)
+
+
+def _check_expandable(f: Any, x: Any, fail: Callable) -> None:
+    """Every operation on x must have a series rule (a SymPy input may hold any function)."""
+    node = _unexpandable(f, x)
+    if node is not None:
+        name = getattr(node.func, "__name__", type(node).__name__)
+        raise fail(f"losscc taylor cannot expand {name}(...)", at=node,
+                   hint=f"it expands {', '.join(FUNCTIONS)}, sums, products, "
+                   "quotients and powers")
+
+
+def _unexpandable(f: Any, x: Any) -> Any:
+    """The first operation on x without a series rule, or None."""
+    for node in sp.preorder_traversal(f):
+        if node != x and x in node.free_symbols and type(node) not in RULES:
+            return node
+    return None
+
+
+def _own_symbols(expr: Any) -> Any:
+    """A user's SymPy expression with its symbols replaced by ours (by name)."""
+    s = symbols()
+    mapping = {}
+    for sym in expr.free_symbols:
+        name = ir.ALIASES.get(sym.name, sym.name)
+        if name not in s:
+            guess = closest(sym.name, [*ir.VARIABLES, *ir.ALIASES])
+            raise LossccError(f"unknown variable '{sym.name}' in the expression",
+                              hint=(f"did you mean '{guess}'? " if guess else "")
+                              + "the variables are d, pred and target", source="expression")
+        mapping[sym] = s[name]
+    return expr.xreplace(mapping)
+
+
+def _parity(f: Any, x: Any) -> int:
+    """2 if f(-x) = f(x), 1 if f(-x) = -f(x), else 0: structurally, else at sample points."""
+    mirrored = f.subs(x, -x)
+    if mirrored == f:
+        return 2
+    if mirrored == -f:
+        return 1
+    for parity, combined in ((2, mirrored - f), (1, mirrored + f)):
+        if _vanishes(combined, f, x):
+            return parity
+    return 0
+
+
+def _vanishes(g: Any, f: Any, x: Any) -> bool:
+    """g = 0 at a few points (to DPS digits): f(-x) -/+ f(x) that SymPy did not cancel."""
+    if _unexpandable(f, x) is not None:
+        return False
+    kit = MpfKit()
+    for point in ("0.3141", "0.7071", "1.1892", "-0.5772", "0.0917"):
+        at = HIGH.mpf(point)
+        try:
+            value = power_series(g, x, at, 0, kit)[0]
+            scale = abs(power_series(f, x, at, 0, kit)[0])
+        except (DomainError, ZeroDivisionError):
+            return False
+        if abs(value) > (1 + scale) * HIGH.mpf(10) ** (10 - DPS):
+            return False
+    return True
