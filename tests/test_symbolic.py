@@ -5,7 +5,6 @@ strings), so they are an independent reference for the transformer.
 """
 import builtins
 import doctest
-import inspect
 from pathlib import Path
 
 import pytest
