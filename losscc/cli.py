@@ -63,6 +63,11 @@ def parser() -> argparse.ArgumentParser:
 DASH_VALUED = ("-r", "--reduction")
 
 
+# A formula may start with '-' too ("-d^3 + d"): one with a character no option
+# has is given a leading space, which the formula language ignores.
+FORMULA_ONLY = set("^*()+/ .#,")
+
+
 def _join_dash_values(argv: Sequence[str]) -> list[str]:
     out: list[str] = []
     it = iter(argv)
@@ -70,6 +75,8 @@ def _join_dash_values(argv: Sequence[str]) -> list[str]:
         if arg in DASH_VALUED:
             value = next(it, None)
             out.append(arg if value is None else f"{arg}={value}")
+        elif arg.startswith("-") and "=" not in arg and FORMULA_ONLY & set(arg):
+            out.append(" " + arg)
         else:
             out.append(arg)
     return out

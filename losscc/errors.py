@@ -69,7 +69,9 @@ class LossccError(Exception):
             line_end = self.text.find("\n", self.start)
             if line_end == -1:
                 line_end = len(self.text)
-            shown = self.text[line_start:line_end].expandtabs(1)
+            # one visible character per character, so the caret stays under the fault
+            shown = "".join(ch if ch.isprintable() else "\ufffd"
+                            for ch in self.text[line_start:line_end].expandtabs(1))
             col = self.column or 1
             width = max(1, min(self.end or self.start + 1, line_end) - self.start)
             gutter = " " * len(str(self.line))

@@ -131,3 +131,10 @@ def test_console_script_is_installed():
     exe = Path(sys.executable).with_name("losscc")
     result = subprocess.run([str(exe), "compile", "abs(d)", "--ir"], capture_output=True, text=True)
     assert result.returncode == 0 and "abs_d = abs(d)" in result.stdout
+
+
+def test_formula_starting_with_a_minus(capsys):
+    assert main(["compile", "-d^3 + d", "--ir"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("# -d^3 + d, reduction mean: 3 element-wise operations")
+    assert out[-2:] == ["t1 = sub(d, d3)", "loss = mean(t1)"]

@@ -145,3 +145,9 @@ def test_render_has_caret_under_the_fault():
         "  |             ^^^",
         "hint: did you mean 'log'? compile knows abs(x), square(x) and mul(x, y)",
     ]
+
+
+def test_control_characters_do_not_garble_the_caret_line():
+    text = error_for("sq\rare(d)").render()
+    assert "\r" not in text
+    assert "1 | sq\ufffdare(d)\n  |    ^^^" in text
