@@ -64,7 +64,7 @@ DASH_VALUED = ("-r", "--reduction")
 
 
 # A formula may start with '-' too ("-d^3 + d"): one with a character no option
-# has is given a leading space, which the formula language ignores.
+# has gets a leading space for argparse's sake, removed again after parsing.
 FORMULA_ONLY = set("^*()+/ .#,")
 
 
@@ -82,9 +82,19 @@ def _join_dash_values(argv: Sequence[str]) -> list[str]:
     return out
 
 
+def _unshield_formulas(args: argparse.Namespace) -> None:
+    for key, value in vars(args).items():
+        if isinstance(value, str) and value.startswith(" -"):
+            setattr(args, key, value[1:])
+        elif isinstance(value, list):
+            setattr(args, key, [v[1:] if isinstance(v, str) and v.startswith(" -") else v
+                                for v in value])
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parser().parse_args(_join_dash_values(argv))
+    _unshield_formulas(args)
     try:
         return int(args.run(args) or 0)
     except LossccError as e:
