@@ -388,6 +388,9 @@ def test_large_exponents_compile_without_a_warm_chain_cache():
 
 @pytest.mark.parametrize("text", ["10^400*d", "E^710 * d", "(1e300)^2 + d"])
 def test_overflowing_constant_powers_give_a_positioned_error(text):
+    with pytest.raises(LossccError, match="overflows") as info:
+        losscc.program(text)
+    assert info.value.start is not None
     only_positioned_errors(text)
 
 
