@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SOURCES = ["pyproject.toml", "README.md", "LICENSE", "losscc", "grammar"]
+SOURCES = ["pyproject.toml", "README.md", "losscc", "grammar"]
 
 
 def run(argv, **kwargs) -> subprocess.CompletedProcess:
@@ -81,8 +81,10 @@ def outside_env(tmp_path: Path) -> dict:
 def test_the_wheel_ships_the_grammar_and_the_packages(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "losscc/grammar/loss.lark" in names
-    for package in ("losscc", "losscc/passes", "losscc/commands"):
-        assert f"{package}/__init__.py" in names
+    packages = {p.parent.relative_to(REPO).as_posix() for p in (REPO / "losscc").rglob("__init__.py")}
+    assert {"losscc", "losscc/passes", "losscc/commands", "losscc/series"} <= packages
+    for package in packages:  # every package of the source tree, none forgotten
+        assert f"{package}/__init__.py" in names, package
     assert not any(n.startswith(("tests/", "benchmarks/")) for n in names)
 
 
