@@ -64,3 +64,9 @@ def test_largest_power_at_a_low_recursion_limit():
         assert losscc.program("d^1024").op_counts == {"Square": 10}
     finally:
         sys.setrecursionlimit(old)
+
+
+def test_nested_powers_beyond_the_limit_stay_nested():
+    # (x^m)^n merges only while m*n <= 1024: beyond, each power keeps its own chain
+    assert losscc.program("(d^1024)^1024").op_counts == {"Square": 20}
+    assert losscc.program("(d^3)^5").op_count == A003313[15 - 1]

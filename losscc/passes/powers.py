@@ -23,6 +23,7 @@ from typing import Optional
 from .. import ir
 
 EXACT_LIMIT = 128
+FILL_LIMIT = 4096
 
 
 @functools.lru_cache(maxsize=None)
@@ -32,6 +33,8 @@ def chain(n: int) -> tuple[int, ...]:
         raise ValueError(f"addition chains start at 1, got {n}")
     if n <= EXACT_LIMIT:
         return _shortest_star_chain(n)
+    if n > FILL_LIMIT:  # never asked for by the compiler (powers stop at 1024)
+        return _binary_chain(n)
     for m in range(EXACT_LIMIT + 1, n):  # fill the cache upwards: no deep recursion
         chain(m)
     candidates = [_binary_chain(n), chain(n - 1) + (n,)]

@@ -17,6 +17,7 @@ import math
 from typing import Callable, Optional
 
 from .. import ir
+from ..lower import MAX_EXPONENT
 
 Rule = Callable[[ir.Node], Optional[ir.Node]]
 
@@ -54,9 +55,9 @@ RULES: dict[str, list[Rule]] = {
         # abs(x)^2k -> x^2k, (-x)^2k -> x^2k
         lambda n: ir.pow_(n.args[0].args[0], n.value)
         if n.value % 2 == 0 and n.args[0].op in ("abs", "neg") else None,
-        # (x^m)^n -> x^(m*n)
+        # (x^m)^n -> x^(m*n), while m*n stays a power the language allows
         lambda n: ir.pow_(n.args[0].args[0], n.args[0].value * n.value)
-        if n.args[0].op == "pow" else None,
+        if n.args[0].op == "pow" and n.args[0].value * n.value <= MAX_EXPONENT else None,
     ],
     "neg": [
         # -(-x) -> x
