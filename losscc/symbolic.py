@@ -202,10 +202,31 @@ class _ToSymPy(FormulaTransformer):
     # Calls
     def call(self, meta: Any, children: list) -> Term:
         name, build, args = self._checked_call(meta, children)
+        if all(a.expr.is_number for a in args):
+            self._check_constant_call(build, args, meta)
         kind = "product" if name in ("mul", "square") else "atom"
         term = self._term(build(*[a.expr for a in args]), meta, args, kind)
         self.spans.setdefault(term.expr, (meta.start_pos, meta.end_pos))
         return term
+
+    def _check_constant_call(self, build: Any, args: list, meta: Any) -> None:
+        """A function of numbers must be a float, found in float arithmetic.
+
+        SymPy would keep exp(exp(exp(100))) exact and later spend hours
+        evaluating it; with floats the overflow shows at once. Every constant
+        argument was checked when it was built, so float() of it is quick.
+        """
+        try:
+            value = float(build(*[sp.Float(float(a.expr)) for a in args]))
+        except TypeError:  # a complex number: log(-1), sqrt(-2)
+            raise self._error("this is not a finite real number", meta.start_pos, meta.end_pos,
+                              hint="a loss takes real values: check the signs of logarithms "
+                              "and roots of constants") from None
+        except (OverflowError, ValueError):
+            value = math.inf
+        if not math.isfinite(value):
+            raise self._error("this constant overflows a 64-bit float", meta.start_pos,
+                              meta.end_pos, hint="a loss's constants must stay below about 1.8e308")
 
     def _unknown_function(self, name: str, token: Token) -> LossccError:
         where = (token.start_pos, token.end_pos)

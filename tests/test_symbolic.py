@@ -157,3 +157,11 @@ def test_the_grammar_is_the_shared_one():
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.failed == 0 and result.attempted > 0
+
+
+@pytest.mark.parametrize("text", ["exp(exp(exp(100)))*d^2", "cosh(1000) * d^2", "sinh(exp(710))*d"])
+def test_huge_constants_are_refused_at_once(text):
+    # SymPy keeps these exact; evaluating them later would take hours
+    with pytest.raises(LossccError, match="overflows a 64-bit float") as info:
+        sympy_of(text)
+    assert info.value.column is not None
