@@ -21,6 +21,7 @@ Python's warning filter shows a warning once per call site.
 """
 from __future__ import annotations
 
+import builtins
 import keyword
 import textwrap
 from typing import Optional
@@ -50,7 +51,8 @@ def check_name(name: Optional[str]) -> str:
             "(e.g. QuarticLoss)",
             source="name",
         )
-    if keyword.iskeyword(name) or name in RESERVED_NAMES:
+    # a builtin's name would shadow it in the module: super() in __init__, say
+    if keyword.iskeyword(name) or name in RESERVED_NAMES or hasattr(builtins, name):
         raise LossccError(f"{name!r} cannot be a class name here",
                           hint="choose another, e.g. QuarticLoss", source="name")
     return name

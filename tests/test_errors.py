@@ -131,8 +131,9 @@ def test_constant_loss_is_refused():
 def test_invalid_class_name():
     with pytest.raises(LossccError, match="invalid class name"):
         losscc.source("square(d)", name="X(nn.Cell): pass\nimport os\nclass Y")
-    with pytest.raises(LossccError, match="cannot be a class name"):
-        losscc.source("square(d)", name="class")
+    for name in ("class", "super", "print", "nn", "warnings"):
+        with pytest.raises(LossccError, match="cannot be a class name"):
+            losscc.source("square(d)", name=name)
 
 
 def test_render_has_caret_under_the_fault():
