@@ -29,7 +29,7 @@ def write_atomic_with(path: "str | os.PathLike[str]", write: Callable[[BinaryIO]
             write(f)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, _mode_for(path))
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -37,6 +37,16 @@ def write_atomic_with(path: "str | os.PathLike[str]", write: Callable[[BinaryIO]
         except OSError:
             pass
         raise
+
+
+def _mode_for(path: Path) -> int:
+    """The replaced file's permissions, or what a new file gets under the umask."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def is_generated(path: Path) -> bool:

@@ -163,3 +163,18 @@ def test_compile_works_with_a_read_only_cache(tmp_path):
     finally:
         cache.chmod(0o755)
     assert result.returncode == 0 and result.stdout.splitlines()[-1] == "loss = mean(d4)"
+
+
+def test_overwriting_keeps_the_file_permissions(tmp_path):
+    private = tmp_path / "loss.py"
+    private.write_text("# mine\n")
+    private.chmod(0o600)
+    assert main(["compile", "square(d)", "-o", str(private), "--force"]) == 0
+    assert private.stat().st_mode & 0o777 == 0o600
+    fresh = tmp_path / "new.py"
+    old = os.umask(0o027)
+    try:
+        assert main(["compile", "square(d)", "-o", str(fresh)]) == 0
+    finally:
+        os.umask(old)
+    assert fresh.stat().st_mode & 0o777 == 0o640
