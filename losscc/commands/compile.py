@@ -48,19 +48,24 @@ def run(args: argparse.Namespace) -> int:
     from ..analyze import quick_warnings
     from ..cli import read_formula
     from ..compiler import build
+    from .. import __version__
     from ..emit import check_name
-    from ..files import write_output
+    from ..files import GENERATED_MARK, write_output
 
     name = check_name(args.name)
     program = build(read_formula(args.formula), args.reduction)
     for warning in quick_warnings(program):  # stderr: standard output stays pure source
         print(f"losscc: warning: {warning}", file=sys.stderr)
-    text = (program.listing() + "\n" if args.ir
-            else program.source(name, fuse=args.fuse, shapes=args.shapes))
-    if args.output:
-        write_output(args.output, text, force=args.force)
-        print(f"wrote {args.output}: class {name}, {program.op_count} element-wise operations",
-              file=sys.stderr)
+    operations = f"{program.op_count} element-wise operation{'s' * (program.op_count != 1)}"
+    if args.ir:
+        text, what = program.listing() + "\n", "the operation listing"
     else:
+        text, what = program.source(name, fuse=args.fuse, shapes=args.shapes), f"class {name}"
+    if not args.output:
         sys.stdout.write(text)
+        return 0
+    if args.ir:  # marked like generated source, so that the next run may replace it
+        text = f"{GENERATED_MARK} {__version__}: an operation listing.\n" + text
+    write_output(args.output, text, force=args.force)
+    print(f"wrote {args.output}: {what}, {operations}", file=sys.stderr)
     return 0
