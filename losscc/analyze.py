@@ -418,8 +418,14 @@ def _merge(findings: list[Finding], samples: tuple[int, ...]) -> Finding:
     verdicts = [f.verdict for f in findings]
     if all(v == verdicts[0] for v in verdicts):
         first = findings[0]
-        return Finding(first.key, first.verdict, severity,
-                       f"{first.message} [the same at every sampled target]")
+        if all(f.message == first.message for f in findings):
+            return Finding(first.key, first.verdict, severity,
+                           f"{first.message} [the same at every sampled target]")
+        # Same verdict, different details (a bound that moves with the target, say):
+        # show one, and say that it is one of several.
+        return Finding(first.key, first.verdict, severity, (
+            f"{_show_verdict(first.verdict)} at every sampled target, with details that "
+            f"depend on it; at target = {samples[0]}: {first.message}"))
     groups: dict[str, list[str]] = {}
     for t, f in zip(samples, findings):
         groups.setdefault(_show_verdict(f.verdict), []).append(str(t))
@@ -490,16 +496,28 @@ def quick_warnings(program: Any) -> list[str]:
         return out  # a function of d and the target: for the full analysis
     x = "pred" if variables == {"pred"} else "d"
     scale = program.reduction.scale
-    falls = []
+    falls, grows = [], []  # the sides where the element loss times scale -> -oo, where |.| -> oo
     for direction, side in ((-1, f"{x} -> -oo"), (1, f"{x} -> +oo")):
         tail = _tail(program.root, direction)
         if tail is None:
             return out
         degree = max(tail, default=0)
         lead = tail.get(degree, 0) * direction ** degree * scale
-        if program.reduction.kind != "prod" and degree > 0 and lead < 0:
-            falls.append(side)
-    if falls:
+        if degree > 0:
+            grows.append(side)
+            if lead < 0:
+                falls.append(side)
+    if program.reduction.kind == "prod":
+        # A product is unbounded below when a negative factor scales a factor that grows
+        # (as in _bounded_prod); one that grows while staying >= 0 needs the full analysis.
+        if scale < 0 and grows:
+            out.append("bounded below: no, for batches of 2 or more: the product of factors "
+                       "that grow without bound is scaled by a negative number: minimising it "
+                       "diverges; see `losscc analyze`")
+        elif falls:
+            out.append("bounded below: no, for batches of 2 or more: a factor falls without "
+                       "bound: minimising it diverges; see `losscc analyze`")
+    elif falls:
         out.append(f"bounded below: no: the loss falls without bound as |{x}| grows (to -oo as "
                    f"{' and as '.join(falls)}): minimising it diverges; see `losscc analyze`")
     return out

@@ -189,3 +189,28 @@ def test_docstring_examples(module):
 
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0 and result.attempted > 0
+
+
+# Products: bounded below for a positive scale and factors >= 0; not when a negative
+# scale meets factors that grow, or a factor falls without bound (by hand, batch >= 2).
+PRODUCTS = [
+    ("square(d)", "prod", True),
+    ("square(d)", "-prod", False),
+    ("abs(d) + 1", "-2*prod", False),
+    ("d^3", "prod", False),
+]
+
+
+@pytest.mark.parametrize("formula,reduction,bounded", PRODUCTS)
+def test_products_screen_and_analysis_agree(formula, reduction, bounded):
+    program = losscc.program(formula, reduction)
+    assert analyze(program).verdict("bounded_below") is bounded
+    warned = any(w.startswith("bounded below: no") for w in quick_warnings(program))
+    assert warned is (not bounded)
+
+
+def test_a_bound_that_moves_with_the_target_is_not_called_the_same():
+    report = analyze(losscc.program("square(pred) - square(target)"))
+    bounded = message(report, "bounded_below")
+    assert "[the same at every sampled target]" not in bounded
+    assert "depend on it" in bounded
