@@ -349,3 +349,11 @@ def test_truncated_loss_trains_the_article_regression(graph_mode, tmp_path, monk
     assert mean_after < mean_before / 10
     weight = net.weight.asnumpy().ravel()
     assert weight[0] > 0.5 and weight[1] > 0.5  # towards z = 2 x^2 + 3 y^3 + 5
+
+
+def test_terms_lost_to_float32_are_reported():
+    from losscc.series import approximate
+
+    report = approximate("square(d)*1e-30 + 1e-50*d^4", order=4, range=1).report
+    assert report.lost_terms == 1 and report.degree == 2 and report.asked_degree == 4
+    assert "note: 1 term of the degree-4 polynomial is 0 in float32" in report.text()

@@ -145,8 +145,9 @@ def approximate(
             if misses.certified >= CERTIFY_ATTEMPTS:
                 break
             continue
+        lost = sum(1 for c, c32 in zip(high, coefficients) if float(c) != 0 and c32 == 0)
         report = _report(target, method, about, r, program, coefficients, radius, measured,
-                         certified, tol)
+                         certified, tol, lost)
         label = (f"{target.label.strip()}\n# losscc taylor: {report.headline}, "
                  f"|error| <= {certified.bound:.3g}")
         return Approximation(dataclasses.replace(program, formula=label), report)
@@ -155,7 +156,7 @@ def approximate(
 
 def _report(target: Target, method: str, about: float, r: float, program: Program,
             coefficients: list[float], radius: float, measured: Measured,
-            certified: Certified, tol: Optional[float]) -> Report:
+            certified: Certified, tol: Optional[float], lost: int) -> Report:
     degree = max((k for k, c in enumerate(coefficients) if c != 0), default=0)
     return Report(
         expression=target.label, method=method, variable=target.atom_text, about=about,
@@ -165,4 +166,5 @@ def _report(target: Target, method: str, about: float, r: float, program: Progra
         worst_at=measured.worst_at, certified_bound=certified.bound,
         truncation_bound=certified.truncation, rounding_bound=certified.rounding,
         pieces=certified.pieces, grid_points=GRID_POINTS, tolerance=tol,
+        asked_degree=len(coefficients) - 1, lost_terms=lost,
     )

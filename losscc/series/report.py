@@ -41,6 +41,8 @@ class Report:
     pieces: int
     grid_points: int
     tolerance: Optional[float] = None
+    asked_degree: Optional[int] = None  # the degree tried; `degree` is the highest kept term
+    lost_terms: int = 0  # nonzero terms that are 0 once rounded to float32
 
     @property
     def polynomial(self) -> str:
@@ -83,6 +85,11 @@ class Report:
              f"(truncation {self.truncation_bound:.3g} by interval arithmetic on "
              f"{self.pieces} pieces, float32 rounding {self.rounding_bound:.3g})"),
         ]
+        if self.lost_terms:
+            one = self.lost_terms == 1
+            lines.append(f"  note: {self.lost_terms} term{'' if one else 's'} of the "
+                         f"degree-{self.asked_degree} polynomial {'is' if one else 'are'} 0 "
+                         "in float32 (below 1.4e-45) and dropped")
         if self.tolerance is not None:
             lines.append(f"  tolerance {self.tolerance:.3g}: met (degree {self.degree} is the "
                          "smallest whose certified bound meets it)")
