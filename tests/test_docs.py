@@ -1,7 +1,9 @@
-"""The `losscc compile` examples in the docs print what the docs say they print.
+"""The docs' `losscc compile`, `analyze` and `taylor` examples print what the docs show.
 
 Only complete examples are checked (blocks with an elided "..." line are
-illustrations); they are fast: compile imports no MindSpore.
+illustrations). These commands are deterministic and need no MindSpore;
+train and compare examples (timings, minutes of training) are checked by
+tests/test_train.py and tests/test_compare.py instead.
 """
 import re
 import shlex
@@ -20,17 +22,18 @@ def examples():
         for block in re.findall(r"```\n(.*?)```", doc.read_text(encoding="utf-8"), re.S):
             lines = block.splitlines()
             for i, line in enumerate(lines):
-                if not line.startswith("$ losscc compile"):
+                if not line.startswith(CHECKED):
                     continue
                 output = []
                 for out in lines[i + 1:]:
                     if out.startswith("$ "):
                         break
                     output.append(out)
-                if "..." not in output:
+                if not any(out.rstrip().endswith("...") for out in output):
                     yield pytest.param(line[2:], "\n".join(output) + "\n", id=f"{doc.name}: {line[2:]}")
 
 
+CHECKED = ("$ losscc compile", "$ losscc analyze", "$ losscc taylor")
 EXAMPLES = list(examples())
 
 
