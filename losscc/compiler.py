@@ -37,9 +37,11 @@ class Program:
     raw: ir.Node
     root: ir.Node
     trace: tuple[tuple[str, int], ...] = field(default=())
+    command: str = "compile"  # the losscc command that makes it again (in the source's header)
 
     @classmethod
-    def from_ir(cls, formula: str, raw: ir.Node, reduction: "str | Reduction" = "mean") -> "Program":
+    def from_ir(cls, formula: str, raw: ir.Node, reduction: "str | Reduction" = "mean",
+                command: str = "compile") -> "Program":
         """Optimise ``raw`` (built by losscc.lower or the series route) into a Program."""
         reduction = parse_reduction(reduction)
         root, trace = optimise(raw)
@@ -49,7 +51,7 @@ class Program:
                 "prediction", text=formula, start=0, end=len(formula.rstrip()),
                 hint="its gradient would be zero everywhere: nothing would train",
             )
-        return cls(formula, reduction, raw, root, tuple(trace))
+        return cls(formula, reduction, raw, root, tuple(trace), command)
 
     @property
     def schedule(self) -> Schedule:
@@ -92,7 +94,8 @@ class Program:
         "warn" (default), "strict" (raise) or "allow" (broadcast silently).
         """
         text = emit(self.schedule, self.reduction, name=name, formula=self.formula,
-                    summary=self.summary, op_counts=ir.op_counts(self.root), shapes=shapes)
+                    command=self.command, summary=self.summary,
+                    op_counts=ir.op_counts(self.root), shapes=shapes)
         if fuse:
             from .fuse import fused_source
 

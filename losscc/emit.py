@@ -78,6 +78,7 @@ def emit(
     *,
     name: Optional[str] = None,
     formula: str,
+    command: str = "compile",
     summary: str,
     op_counts: dict[str, int],
     shapes: Optional[str] = None,
@@ -93,7 +94,7 @@ def emit(
     counts = ", ".join(f"{OPS[op].primitive} {n}" for op, n in sorted(op_counts.items()))
     total = sum(op_counts.values())
     lines = [
-        f"{GENERATED_MARK} {__version__}. Do not edit: regenerate with `losscc compile`.",
+        f"{GENERATED_MARK} {__version__}. Do not edit: regenerate with `losscc {command}`.",
         "# formula:",
         *(f"#     {_printable(line)}" for line in formula.strip().splitlines()),
         f"# reduction: {reduction}",

@@ -109,3 +109,10 @@ def test_formula_from_stdin_and_no_mindspore_import():
 def test_help_lists_taylor():
     result = run("--help")
     assert result.returncode == 0 and "taylor" in result.stdout
+
+
+def test_the_generated_module_names_the_command_that_made_it(capsys):
+    from losscc.cli import main
+
+    assert main(["taylor", "log(cosh(d))", "--order", "4"]) == 0
+    assert "Do not edit: regenerate with `losscc taylor`." in capsys.readouterr().out

@@ -43,4 +43,4 @@ def to_program(target: Target, coefficients: list[float], reduction: Any) -> Pro
     raw = terms[0]
     for term in terms[1:]:
         raw = ir.add(raw, term)
-    return Program.from_ir(target.label, raw, reduction)
+    return Program.from_ir(target.label, raw, reduction, command="taylor")
