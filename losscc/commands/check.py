@@ -8,6 +8,8 @@ import sys
 
 from .options import add_formula, add_reduction
 
+MISMATCH = 3  # distinct from 1, the CLI's internal error (train uses 3 for a diverged run)
+
 HELP = "check a compiled loss against NumPy values and SymPy gradients in MindSpore"
 
 EPILOG = """\
@@ -18,7 +20,7 @@ respect to the prediction) with SymPy's derivative of the formula, both for
 the element-wise loss and for the loss with its reduction. The loss analysis
 (see `losscc analyze`) follows.
 
-exit status: 0 everything matches, 1 a mismatch, 2 a bad formula.
+exit status: 0 everything matches, 3 a mismatch, 2 a bad formula, 1 an internal error.
 
 examples:
   losscc check "square(square(d))"
@@ -63,5 +65,5 @@ def run(args: argparse.Namespace) -> int:
     if not report.ok:
         print(f"losscc: check failed: {len(report.failures)} comparisons out of tolerance",
               file=sys.stderr)
-        return 1
+        return MISMATCH
     return 0
