@@ -45,10 +45,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .. import __version__
     from ..analyze import quick_warnings
     from ..cli import read_formula
     from ..compiler import build
-    from .. import __version__
     from ..emit import check_name
     from ..files import GENERATED_MARK, write_output
 
