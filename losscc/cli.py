@@ -63,19 +63,32 @@ def parser() -> argparse.ArgumentParser:
 DASH_VALUED = ("-r", "--reduction")
 
 
-# A formula may start with '-' too ("-d^3 + d"): one with a character no option
-# has gets a leading space for argparse's sake, removed again after parsing.
-FORMULA_ONLY = set("^*()+/ .#,")
+def _option_strings(top: argparse.ArgumentParser) -> set[str]:
+    """Every option string of the command line, subcommands' included."""
+    found = set(top._option_string_actions)
+    for action in top._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found |= set(sub._option_string_actions)
+    return found
 
 
-def _join_dash_values(argv: Sequence[str]) -> list[str]:
+def _join_dash_values(argv: Sequence[str], options: set[str]) -> list[str]:
+    """argv with reductions joined to their option and formulas shielded.
+
+    A formula may start with '-' too ("-d^3 + d", "-d"): a single-dash
+    argument that is no option (nor a short option with its value attached,
+    as in -r0.5*sum) gets a leading space for argparse's sake, removed again
+    after parsing.
+    """
     out: list[str] = []
     it = iter(argv)
     for arg in it:
         if arg in DASH_VALUED:
             value = next(it, None)
             out.append(arg if value is None else f"{arg}={value}")
-        elif arg.startswith("-") and "=" not in arg and FORMULA_ONLY & set(arg):
+        elif (arg.startswith("-") and not arg.startswith("--") and arg != "-"
+              and arg not in options and arg[:2] not in options):
             out.append(" " + arg)
         else:
             out.append(arg)
@@ -93,7 +106,8 @@ def _unshield_formulas(args: argparse.Namespace) -> None:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    args = parser().parse_args(_join_dash_values(argv))
+    top = parser()
+    args = top.parse_args(_join_dash_values(argv, _option_strings(top)))
     _unshield_formulas(args)
     try:
         return int(args.run(args) or 0)
