@@ -40,7 +40,9 @@ import shutil
 from dataclasses import dataclass
 from typing import Any, Iterator, Optional
 
-MODES = ("graph", "pynative")
+from .emit import SHAPE_MODES
+from .modes import MODES, context_mode
+
 DTYPES = ("float32", "float16", "float64")
 SHAPES = ((7,), (4, 3), (2, 3, 4))
 # Largest accepted error, relative to the largest reference value.
@@ -52,7 +54,6 @@ SPREAD = 1.0
 SCRATCH = os.path.join("rank_0", "om", "analyze_fail.ir")
 # The seed article's layout: network output (batch, 1, 1) against labels (batch, 1).
 MISMATCH = ((4, 1, 1), (4, 1))
-SHAPE_MODES = ("strict", "warn", "allow")
 
 
 @dataclass(frozen=True)
@@ -159,7 +160,7 @@ def check(
     cases, shape_cases = [], []
     try:
         for mode in modes:
-            ms.set_context(mode={"graph": ms.GRAPH_MODE, "pynative": ms.PYNATIVE_MODE}[mode])
+            ms.set_context(mode=context_mode(mode))
             for dtype in dtypes:
                 for i, shape in enumerate(shapes):
                     pred, target = _inputs(shape, dtype, seed + i)

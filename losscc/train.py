@@ -36,11 +36,11 @@ import numpy as np
 from .compiler import Program
 from .data import Regression
 from .errors import LossccError
+from .modes import MODES, context_mode
 
 # A loss whose magnitude exceeds this many times its first step's (or 1) has exploded.
 EXPLODE_FACTOR = 1e4
 
-MODES = ("graph", "pynative")
 OPTIMIZERS = ("momentum", "sgd", "adam")
 
 
@@ -174,7 +174,7 @@ def train(program: Program, data: Regression, options: TrainOptions = TrainOptio
             f"and the labels ({batch}, 1) differ in shape", source="options",
             hint="leave out --article for matching shapes, or use --shapes warn or allow")
     previous_mode = ms.get_context("mode")
-    ms.set_context(mode=ms.GRAPH_MODE if options.mode == "graph" else ms.PYNATIVE_MODE)
+    ms.set_context(mode=context_mode(options.mode))
     try:
         batches, notes = _batches(data, options, rank, size)
         if not batches:

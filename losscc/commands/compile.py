@@ -7,7 +7,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .options import SHAPES, add_class_output, add_formula, add_reduction
+from ..emit import SHAPE_MODES
+from .options import add_class_output, add_formula, add_reduction
 
 HELP = "compile a formula into a MindSpore LossBase class"
 
@@ -35,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_class_output(p)
     p.add_argument("--ir", action="store_true",
                    help="print the optimised operations and their count instead of source")
-    p.add_argument("--shapes", choices=SHAPES, default="warn",
+    p.add_argument("--shapes", choices=SHAPE_MODES, default="warn",
                    help="when logits and labels differ in shape, the cell warns (default), "
                    "raises ValueError (strict) or broadcasts silently like MindSpore (allow)")
     p.add_argument("--fuse", action="store_true",

@@ -4,8 +4,6 @@ from __future__ import annotations
 import argparse
 from typing import Optional
 
-SHAPES = ("strict", "warn", "allow")
-
 
 def add_formula(p: argparse.ArgumentParser) -> None:
     p.add_argument("formula", help="the loss, in d = pred - target; '-' reads standard input")

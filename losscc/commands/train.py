@@ -10,7 +10,9 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-from .options import SHAPES, add_formula, add_reduction
+from ..emit import SHAPE_MODES
+from ..modes import MODES
+from .options import add_formula, add_reduction
 
 if TYPE_CHECKING:  # annotations only: importing losscc.train here would load NumPy
     from ..train import TrainOptions
@@ -82,11 +84,11 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
                    help="passes over the training rows per epoch (default 10, as the article)")
     m.add_argument("--batch-size", type=int, default=10, metavar="N", help="default 10")
     m.add_argument("--seed", type=int, default=0, help="ms.set_seed and data seed (default 0)")
-    m.add_argument("--mode", choices=("graph", "pynative"), default="graph",
+    m.add_argument("--mode", choices=MODES, default="graph",
                    help="MindSpore execution mode (default graph)")
     m.add_argument("--no-sink", dest="sink", action="store_false",
                    help="dataset_sink_mode=False (MindSpore never sinks on CPU anyway)")
-    m.add_argument("--shapes", choices=SHAPES, default=None,
+    m.add_argument("--shapes", choices=SHAPE_MODES, default=None,
                    help="what the loss cell does when prediction and label shapes differ "
                         "(default: warn; allow with --article, whose numbers need broadcasting)")
     o = p.add_argument_group("output")
