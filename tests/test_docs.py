@@ -42,7 +42,8 @@ def test_docs_have_examples():
 
 
 @pytest.mark.parametrize("command,expected", EXAMPLES)
-def test_documented_output(command, expected, capsys):
+def test_documented_output(command, expected, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # an example that writes a file writes it here
     argv = shlex.split(command)[1:]
     status = main(argv)
     captured = capsys.readouterr()
