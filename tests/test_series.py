@@ -257,7 +257,7 @@ def test_bad_requests(kwargs, message):
 
 def test_report_text_and_json():
     report = approximate("exp(-d^2)", order=6, range=1).report
-    data = json.loads(report.to_json())
+    data = json.loads(json.dumps(report.to_json(), allow_nan=False))
     assert data["degree"] == 6 and data["radius"] is None  # entire: infinite, null in JSON
     assert data["coefficients"] == pytest.approx([1, 0, -1, 0, 1 / 2, 0, -1 / 6], rel=1e-7)
     assert data["polynomial"] == "1.0 - d^2 + 0.5*d^4 - 0.16666667*d^6"

@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output:
         write_output(args.output, source, force=args.force)
     if args.json:
-        out = result.report.as_dict()
+        out = result.report.to_json()
         out["output" if args.output else "source"] = args.output or source
         sys.stdout.write(json.dumps(out, indent=2) + "\n")
     elif args.output:

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from dataclasses import dataclass
 from typing import Optional
@@ -95,7 +94,7 @@ class Report:
                          "smallest whose certified bound meets it)")
         return "\n".join(lines)
 
-    def as_dict(self) -> dict:
+    def to_json(self) -> dict:
         """The report's fields, with the polynomial's text; infinities as None (JSON null)."""
         out = dataclasses.asdict(self)
         out["coefficients"] = list(self.coefficients)
@@ -104,10 +103,6 @@ class Report:
             if not math.isfinite(out[key]):
                 out[key] = None  # JSON has no infinity: null is "unbounded"
         return out
-
-    def to_json(self) -> str:
-        """``as_dict`` as indented JSON."""
-        return json.dumps(self.as_dict(), indent=2)
 
 
 def show(x: float) -> str:
