@@ -136,9 +136,9 @@ def compare(programs: Sequence[Program], data: Regression, options: TrainOptions
     return Comparison(metric, results, data.describe(), asdict(options))
 
 
-def plot_comparison(comparison: Comparison, path: str) -> None:
+def plot_comparison(comparison: Comparison, path: str, force: bool = False) -> None:
     """Loss curves (each relative to its first step) and the held-out metrics, as a PNG."""
-    check_plot_target(path)
+    check_plot_target(path, force)
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -190,10 +190,10 @@ def plot_comparison(comparison: Comparison, path: str) -> None:
     save_png(fig, path)
 
 
-def check_plot_target(path: str) -> None:
+def check_plot_target(path: str, force: bool = False) -> None:
     """Can a plot be written to ``path``? Checked before any training starts."""
     require_matplotlib()
-    check_png_path(path)
+    check_png_path(path, force)
 
 
 def _row(r: TrainResult) -> dict:

@@ -20,9 +20,11 @@ import os
 from typing import Any, Sequence
 
 from .errors import LossccError
-from .files import write_atomic_with
+from .files import checked_output, write_atomic_with
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# The tEXt chunk save_png writes (before the image data): how a later run knows the file.
+PNG_MARK = b"tEXtSoftware\x00losscc"
 POINTS = 1201  # samples over [-span, span]; odd, so d = 0 is one of them
 FIGSIZE, DPI = (11, 4.5), 100  # 1100 x 450 pixels
 # When one curve's range exceeds another's by this factor, a linear axis would
@@ -40,25 +42,29 @@ def require_matplotlib() -> None:
                           hint="pip install 'losscc[plot]'", source="options") from None
 
 
-def check_png_path(path: str) -> None:
-    """``path`` can take a PNG: its directory exists, and it is not a file of the user's."""
-    if os.path.isdir(path):
-        raise LossccError(f"{path} is a directory", hint="give a file name, e.g. -o losses.png",
-                          source="options")
-    parent = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(parent):
-        raise LossccError(f"the directory {parent} does not exist", source="options")
-    if os.path.exists(path):
+def check_png_path(path: str, force: bool = False) -> None:
+    """``path`` can take a PNG: its directory exists, and it is no file of the user's.
+
+    A PNG that losscc drew (marked in its metadata) may be replaced; any other
+    file only with ``force``.
+    """
+    checked_output(path, force, is_ours=_is_losscc_png, example="losses.png")
+
+
+def _is_losscc_png(path: Any) -> bool:
+    try:
         with open(path, "rb") as f:
-            if f.read(len(PNG_SIGNATURE)) != PNG_SIGNATURE:
-                raise LossccError(f"{path} exists and is not a PNG image",
-                                  hint="choose another file name for the plot", source="options")
+            head = f.read(4096)
+    except OSError:
+        return False
+    return head.startswith(PNG_SIGNATURE) and PNG_MARK in head
 
 
-def plot_losses(programs: Sequence[Any], path: str, span: float = 3.0) -> None:
+def plot_losses(programs: Sequence[Any], path: str, span: float = 3.0,
+                force: bool = False) -> None:
     """Draw each program's element-wise loss and gradient over d in [-span, span] to ``path``."""
     require_matplotlib()
-    check_png_path(path)
+    check_png_path(path, force)
     if not (math.isfinite(span) and span > 0):
         raise LossccError(f"the range must be a positive number, not {span!r}", source="options",
                           hint="e.g. --range 3 plots d from -3 to 3")
@@ -88,7 +94,10 @@ def plot_losses(programs: Sequence[Any], path: str, span: float = 3.0) -> None:
 
 def save_png(fig: Any, path: str) -> None:
     """Through a temporary file and a rename: never half a PNG."""
-    write_atomic_with(path, lambda f: fig.savefig(f, format="png"))
+    from . import __version__
+
+    metadata = {"Software": f"losscc {__version__}"}
+    write_atomic_with(path, lambda f: fig.savefig(f, format="png", metadata=metadata))
 
 
 def _loss_and_gradient(program: Any, d: Any) -> tuple[Any, Any]:

@@ -197,3 +197,31 @@ def test_an_ir_listing_written_to_a_file_can_be_replaced(tmp_path, capsys):
 def test_dashes_in_formulas_and_attached_values(argv, last, capsys):
     assert main(argv) == 0
     assert capsys.readouterr().out.splitlines()[-1] == last
+
+
+def test_output_that_is_not_a_regular_file_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    done = run("compile", "square(d)", "-o", str(fifo), "--force")  # 60 s timeout in run()
+    assert done.returncode == 2 and "is not a regular file" in done.stderr
+    assert fifo.is_fifo()
+
+
+def test_dash_and_empty_output_names(capsys):
+    assert main(["compile", "d^2", "--ir", "-o", "-"]) == 0
+    assert capsys.readouterr().out.endswith("loss = mean(d2)\n")
+    assert main(["compile", "d^2", "-o", ""]) == 2
+    assert "the output file name is empty" in capsys.readouterr().err
+
+
+def test_a_symbolic_link_is_written_through(tmp_path):
+    real = tmp_path / "real.py"
+    link = tmp_path / "link.py"
+    assert main(["compile", "d^2", "-o", str(real)]) == 0
+    link.symlink_to(real)
+    assert main(["compile", "d^4", "-o", str(link)]) == 0
+    assert link.is_symlink() and "self.square(d2)" in real.read_text()
+    dangling = tmp_path / "dangling.py"
+    dangling.symlink_to(tmp_path / "nowhere.py")
+    assert main(["compile", "d^2", "-o", str(dangling)]) == 2
+    assert dangling.is_symlink()

@@ -42,6 +42,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     out.add_argument("--json", action="store_true", help="print the comparison as JSON")
     out.add_argument("--csv", action="store_true", help="print the table as CSV")
     p.add_argument("--plot", metavar="FILE.png", help="draw the loss curves and metric bars")
+    p.add_argument("-f", "--force", action="store_true",
+                   help="let --plot replace a file that losscc did not draw")
     t = p.add_argument_group("taylor:EXPR entries (truncated series, as losscc taylor)")
     t.add_argument("--order", type=int, default=None, metavar="N",
                    help="highest power kept (default: losscc taylor's, 8)")
@@ -81,13 +83,13 @@ def run(args: argparse.Namespace) -> int:
     options = training_options(args)
     data = from_spec(data_spec(args))
     if args.plot:
-        check_plot_target(args.plot)  # fail now, not after the training
+        check_plot_target(args.plot, args.force)  # fail now, not after the training
     table = compare(programs, data, options, metric=args.metric,
                     progress=progress_printer(args), labels=args.formulas)
     for program, result in zip(programs, table.results):
         result.analysis = analyze(program).to_json()
     if args.plot:
-        plot_comparison(table, args.plot)
+        plot_comparison(table, args.plot, args.force)
         print(f"wrote {args.plot}", file=sys.stderr)
     if args.json:
         json.dump(table.to_json(), sys.stdout, indent=2)

@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         text, what = program.listing() + "\n", "the operation listing"
     else:
         text, what = program.source(name, fuse=args.fuse, shapes=args.shapes), f"class {name}"
-    if not args.output:
+    if args.output in (None, "-"):
         sys.stdout.write(text)
         return 0
     if args.ir:  # marked like generated source, so that the next run may replace it

@@ -19,6 +19,6 @@ def add_class_output(p: argparse.ArgumentParser) -> None:
     p.add_argument("-n", "--name", default=None, metavar="NAME",
                    help="the class name (a Python identifier; default CompiledLoss)")
     p.add_argument("-o", "--output", default=None, metavar="FILE",
-                   help="write the module to FILE (atomically) instead of standard output")
+                   help="write the module to FILE (atomically); '-' or no -o: standard output")
     p.add_argument("-f", "--force", action="store_true",
                    help="overwrite FILE even if losscc did not generate it")

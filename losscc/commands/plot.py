@@ -24,7 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("formulas", nargs="+", metavar="FORMULA",
                    help="losses, in d = pred - target; '-' reads one from standard input")
     p.add_argument("-o", "--output", required=True, metavar="FILE.png",
-                   help="the PNG to write (an existing file is replaced only if it is a PNG)")
+                   help="the PNG to write (an existing file is replaced only if losscc drew it)")
+    p.add_argument("-f", "--force", action="store_true",
+                   help="replace FILE.png even if losscc did not draw it")
     p.add_argument("--range", type=float, default=3.0, metavar="R", dest="span",
                    help="plot d from -R to R (default 3)")
     p.set_defaults(run=run)
@@ -37,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
 
     require_matplotlib()  # before any work: the user learns what to install at once
     programs = [build(read_formula(text)) for text in args.formulas]
-    plot_losses(programs, args.output, span=args.span)
+    plot_losses(programs, args.output, span=args.span, force=args.force)
     print(f"wrote {args.output}: {len(programs)} loss{'es' if len(programs) > 1 else ''} "
           f"and gradients over d in [-{args.span:g}, {args.span:g}]", file=sys.stderr)
     return 0

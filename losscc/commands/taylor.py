@@ -64,7 +64,9 @@ def run(args: argparse.Namespace) -> int:
                          range=args.range, about=args.about, method=args.method,
                          reduction=args.reduction)
     source = result.source(name)
-    if args.output:
+    if args.output == "-":
+        args.output = None  # standard output, as without -o
+    if args.output is not None:
         write_output(args.output, source, force=args.force)
     if args.json:
         out = result.report.to_json()
