@@ -11,6 +11,7 @@ into a lark tree; giving the tree a meaning is the job of the transformers in
 from __future__ import annotations
 
 import functools
+import re
 from importlib import resources
 from typing import Any
 
@@ -92,9 +93,17 @@ def parse(text: str, start: str = "formula", source: str = "formula") -> Any:
         raise LossccError(f"cannot parse the {source}", text=text, start=pos, source=source) from None
 
 
+# The grammar's COMMENT: from '#' to any line break that str.splitlines() knows.
+_COMMENT = re.compile("#[^\n\r\v\f\x1c-\x1e\x85\u2028\u2029]*")
+
+
+def _code_only(text: str) -> str:
+    """``text`` with every comment blanked out, positions unchanged."""
+    return _COMMENT.sub(lambda m: " " * len(m.group()), text)
+
+
 def _check_not_empty(text: str, source: str) -> None:
-    code = "\n".join(line.split("#", 1)[0] for line in text.splitlines())
-    if not code.strip():
+    if not _code_only(text).strip():
         raise LossccError(
             f"empty {source}",
             hint=f"write an expression in d = prediction - target, e.g. {EXAMPLE}"
@@ -106,15 +115,8 @@ def _check_not_empty(text: str, source: str) -> None:
 def _check_parentheses(text: str, source: str) -> None:
     """Name the parenthesis that is unmatched: lark would only see a later token."""
     open_at: list[int] = []
-    in_comment = False
-    for i, ch in enumerate(text):
-        if ch == "#":
-            in_comment = True
-        elif ch == "\n":
-            in_comment = False
-        elif in_comment:
-            continue
-        elif ch == "(":
+    for i, ch in enumerate(_code_only(text)):
+        if ch == "(":
             open_at.append(i)
         elif ch == ")":
             if not open_at:
@@ -132,15 +134,7 @@ def _check_parentheses(text: str, source: str) -> None:
 
 def _end_of_code(text: str) -> int:
     """The offset just after the last character that is not blank or comment."""
-    lines = text.split("\n")
-    offset = 0
-    last = 0
-    for line in lines:
-        code = line.split("#", 1)[0].rstrip()
-        if code:
-            last = offset + len(code)
-        offset += len(line) + 1
-    return last
+    return len(_code_only(text).rstrip())
 
 
 _TERMINAL_WORDS = {"NUMBER": "a number", "NAME": "a name", "POW": "'^'", "$END": "the end"}

@@ -152,3 +152,10 @@ def test_control_characters_do_not_garble_the_caret_line():
     text = error_for("sq\rare(d)").render()
     assert "\r" not in text
     assert "1 | sq\ufffdare(d)\n  |    ^^^" in text
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r", "\u2028", "\x0b"])
+def test_a_comment_ends_at_every_line_break(newline):
+    # what the messages and the generated comments show as two lines is two lines
+    program = losscc.program(f"square(d) # note{newline}+ abs(d)")
+    assert program.op_counts == {"Abs": 1, "Add": 1, "Square": 1}
