@@ -51,6 +51,14 @@ class Program:
                 "prediction", text=formula, start=0, end=len(formula.rstrip()),
                 hint="its gradient would be zero everywhere: nothing would train",
             )
+        for node in ir.topological(root):
+            trouble = node.is_const and ir.float32_trouble(node.value)
+            if trouble:  # a product the passes folded: 1e30*(1e30*d), say
+                raise LossccError(
+                    f"the compiled loss has the constant {node.value:.3g}, which is {trouble}",
+                    text=formula, start=0,
+                    end=len(formula.rstrip()),
+                    hint="MindSpore computes losses in float32: scale the loss instead")
         return cls(formula, reduction, raw, root, tuple(trace), command)
 
     @property

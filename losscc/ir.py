@@ -200,6 +200,21 @@ def describe(root: Node, limit: int = 200) -> str:
     return text[id(root)]
 
 
+# MindSpore's losses compute in float32 (LossBase.get_loss casts to it): a constant
+# beyond its largest finite number is inf there, one below its smallest is 0.
+FLOAT32_MAX = 3.4028234663852886e38
+FLOAT32_TINY = 1.401298464324817e-45
+
+
+def float32_trouble(value: float) -> Optional[str]:
+    """Why ``value`` cannot be a loss's constant in float32, or None if it can."""
+    if value != 0 and abs(value) > FLOAT32_MAX:
+        return "beyond float32's range (at most about 3.4e38)"
+    if value != 0 and abs(value) < FLOAT32_TINY:
+        return "0 in float32 (nothing below about 1.4e-45)"
+    return None
+
+
 def format_number(value: float) -> str:
     """The shortest text that reads back as the same float (deterministic)."""
     if value == int(value) and abs(value) < 1e16:

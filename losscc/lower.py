@@ -64,17 +64,29 @@ class _ToIR(FormulaTransformer):
     def _constant(self, value: float, start: int, end: int) -> Term:
         if not math.isfinite(value):
             raise self._error("this constant overflows a 64-bit float", start, end)
+        trouble = ir.float32_trouble(value)
+        if trouble:
+            raise self._error(f"the constant {value:.3g} is {trouble}", start, end,
+                              hint="MindSpore computes losses in float32: scale the loss instead")
         return Term(ir.const(value), start, end, value)
 
     def _arith(self, meta: Any, a: Term, b: Term, build, fold) -> Term:
         if a.literal is not None and b.literal is not None:
-            return self._constant(fold(a.literal, b.literal), meta.start_pos, meta.end_pos)
+            value = fold(a.literal, b.literal)
+            if value == 0 and a.literal and b.literal and build is ir.mul:
+                raise self._error("this product of constants underflows to 0",
+                                  meta.start_pos, meta.end_pos)
+            return self._constant(value, meta.start_pos, meta.end_pos)
         return Term(build(a.node, b.node), meta.start_pos, meta.end_pos)
 
     # Leaves
     def number(self, meta: Any, children: list) -> Term:
         (token,) = children
-        return self._constant(float(token), token.start_pos, token.end_pos)
+        value = float(token)
+        if value == 0 and any(ch in "123456789" for ch in token.lower().split("e")[0]):
+            raise self._error("this constant underflows to 0", token.start_pos, token.end_pos,
+                              hint="write 0 if you mean zero")
+        return self._constant(value, token.start_pos, token.end_pos)
 
     def variable(self, meta: Any, children: list) -> Term:
         (token,) = children

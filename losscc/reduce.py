@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass
 
 from .errors import LossccError, closest
-from .ir import format_number
+from .ir import float32_trouble, format_number
 from .parse import parse
 
 KINDS = ("mean", "sum", "none", "prod")
@@ -58,10 +58,10 @@ def parse_reduction(text: "str | Reduction") -> Reduction:
             source="reduction",
         )
     factor = float(scale.children[0]) if scale is not None else 1.0
-    if not math.isfinite(factor) or factor == 0.0:
+    if not math.isfinite(factor) or factor == 0.0 or float32_trouble(factor):
         token = scale.children[0]
         raise LossccError(
-            "the reduction's factor must be a finite, nonzero number", text=text,
+            "the reduction's factor must be a nonzero number within float32's range", text=text,
             start=token.start_pos, end=token.end_pos, source="reduction",
         )
     return Reduction(kind, -factor if negate is not None else factor)

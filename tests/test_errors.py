@@ -159,3 +159,20 @@ def test_a_comment_ends_at_every_line_break(newline):
     # what the messages and the generated comments show as two lines is two lines
     program = losscc.program(f"square(d) # note{newline}+ abs(d)")
     assert program.op_counts == {"Abs": 1, "Add": 1, "Square": 1}
+
+
+@pytest.mark.parametrize("formula,message,column", [
+    ("1e39*square(d)", "the constant 1e+39 is beyond float32's range", 1),
+    ("square(d) + 1e-320*d", "the constant 1e-320 is 0 in float32", 13),
+    ("1e-200*1e-200*square(d) + abs(d)", "this product of constants underflows to 0", 1),
+    ("1e-400*square(d)", "this constant underflows to 0", 1),
+    ("1e30*(1e30*square(d))", "the compiled loss has the constant 1e+60", 1),
+])
+def test_constants_must_fit_float32(formula, message, column):
+    # MindSpore's losses compute in float32: inf or 0 there is no loss at all
+    e = error_for(formula)
+    assert e.message.startswith(message) and e.column == column
+
+
+def test_reduction_factor_must_fit_float32():
+    assert "within float32's range" in error_for("square(d)", "1e-320*sum").message

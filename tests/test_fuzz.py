@@ -216,6 +216,11 @@ def compile_or_justified_rejection(tree, text: str, reduction: str = "none"):
         event("compiled")
         return program
     except LossccError as e:
+        # Justified: the loss ignores the prediction, or needs a constant that float32
+        # (MindSpore's loss precision) cannot hold, like ((0.1^2)^5)^5 = 1e-50.
+        if "float32" in e.message or "underflows" in e.message:
+            event("rejected: a constant beyond float32")
+            return None
         event("rejected: does not depend on the prediction")
         assert "does not depend on the prediction" in e.message, (text, e.render())
         assert e.start is not None
@@ -388,7 +393,7 @@ def test_large_exponents_compile_without_a_warm_chain_cache():
 
 @pytest.mark.parametrize("text", ["10^400*d", "E^710 * d", "(1e300)^2 + d"])
 def test_overflowing_constant_powers_give_a_positioned_error(text):
-    with pytest.raises(LossccError, match="overflows") as info:
+    with pytest.raises(LossccError, match="overflows|beyond float32") as info:
         losscc.program(text)
     assert info.value.start is not None
     only_positioned_errors(text)
