@@ -72,11 +72,7 @@ class _ToIR(FormulaTransformer):
 
     def _arith(self, meta: Any, a: Term, b: Term, build, fold) -> Term:
         if a.literal is not None and b.literal is not None:
-            value = fold(a.literal, b.literal)
-            if value == 0 and a.literal and b.literal and build is ir.mul:
-                raise self._error("this product of constants underflows to 0",
-                                  meta.start_pos, meta.end_pos)
-            return self._constant(value, meta.start_pos, meta.end_pos)
+            return self._constant(fold(a.literal, b.literal), meta.start_pos, meta.end_pos)
         return Term(build(a.node, b.node), meta.start_pos, meta.end_pos)
 
     # Leaves
