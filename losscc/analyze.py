@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any, Callable, Optional
 
 # Where a loss that depends on the target is studied as a function of d.
@@ -465,7 +466,7 @@ def _show(value: Any) -> str:
     if hasattr(value, "is_infinite") and value.is_infinite:
         return "-oo" if value.is_extended_negative else "+oo"
     number = to_float(value) if hasattr(value, "evalf") else float(value)
-    if number == int(number) and abs(number) < 1e15:
+    if math.isfinite(number) and number == int(number) and abs(number) < 1e15:
         return str(int(number))
     return f"{number:.6g}"
 
@@ -502,7 +503,8 @@ def quick_warnings(program: Any) -> list[str]:
         if tail is None:
             return out
         degree = max(tail, default=0)
-        lead = tail.get(degree, 0) * direction ** degree * scale
+        # exact: huge coefficients ((3e38*d + 1)^15) would overflow a float
+        lead = tail.get(degree, 0) * direction ** degree * Fraction(scale)
         if degree > 0:
             grows.append(side)
             if lead < 0:

@@ -214,3 +214,10 @@ def test_a_bound_that_moves_with_the_target_is_not_called_the_same():
     bounded = message(report, "bounded_below")
     assert "[the same at every sampled target]" not in bounded
     assert "depend on it" in bounded
+
+
+def test_huge_coefficients_do_not_crash_the_screen_or_the_analysis():
+    # (3e38 d + 1)^15 has coefficients far beyond float64: exact arithmetic, no overflow
+    program = losscc.program("(3e38*d + 1)^15")
+    assert any(w.startswith("bounded below: no") for w in quick_warnings(program))
+    assert analyze(program).verdict("bounded_below") is False
