@@ -93,8 +93,13 @@ class CheckReport:
     shape_cases: tuple[ShapeCase, ...] = ()
 
     @property
+    def compared(self) -> int:
+        return sum(1 for case in self.cases if not case.skipped)
+
+    @property
     def ok(self) -> bool:
-        return all(case.ok for case in (*self.cases, *self.shape_cases))
+        """Every comparison within tolerance, and at least one made: skipping all proves nothing."""
+        return self.compared > 0 and all(case.ok for case in (*self.cases, *self.shape_cases))
 
     @property
     def failures(self) -> list[Any]:
@@ -128,6 +133,8 @@ class CheckReport:
         summary = f"{len(ran)} comparisons; max value / gradient error: {', '.join(worst)}"
         if self.ok:
             lines.append(f"ok: {summary}")
+        elif not ran:
+            lines.append("FAILED: every comparison was skipped, so nothing was checked")
         else:
             lines.append(f"FAILED: {len(self.failures)} mismatches; {summary}")
         return "\n".join(lines)

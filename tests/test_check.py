@@ -125,3 +125,18 @@ def test_json_output(capsys):
 def test_bad_formula_exits_2(capsys):
     code, out, err = run_check(capsys, "square(d")
     assert code == 2 and "Traceback" not in err and "line 1" in err
+
+
+def test_a_check_that_compared_nothing_fails(capsys):
+    # float16 holds nothing near 3e38 * d^2: every case is skipped, which proves nothing
+    code, out, err = run_check(capsys, "3e38*square(d)", "--mode", "graph", "--dtype", "float16")
+    assert code == 3 and "nothing could be compared" in err
+    assert "every comparison was skipped" in out
+
+
+def test_repeated_modes_run_once(capsys):
+    code, out, _ = run_check(capsys, "abs(d)", "--mode", "pynative", "--mode", "pynative",
+                             "--dtype", "float32")
+    assert code == 0, out
+    assert out.count("pynative  float32  7          none") == 1
+    assert out.count("pynative  warn") == 1

@@ -39,9 +39,16 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="a MindSpore execution mode to check (repeatable; default: both)")
     p.add_argument("--dtype", choices=DTYPES, action="append", default=None,
                    help="an input dtype to check (repeatable; default: all three)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0)")
+    p.add_argument("--seed", type=_seed, default=0, help="seed of the random inputs (default 0)")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.set_defaults(run=run)
+
+
+def _seed(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"a seed is a whole number >= 0, not {text.strip()}")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -52,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
     from ..compiler import build
 
     program = build(read_formula(args.formula), args.reduction)
-    report = check(program, modes=tuple(args.mode or MODES), dtypes=tuple(args.dtype or DTYPES),
+    report = check(program, modes=tuple(dict.fromkeys(args.mode or MODES)),
+                   dtypes=tuple(dict.fromkeys(args.dtype or DTYPES)),
                    seed=args.seed)
     analysis = analyze(program)
     if args.json:
@@ -63,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
         print()
         print(analysis.render())
     if not report.ok:
-        print(f"losscc: check failed: {len(report.failures)} comparisons out of tolerance",
-              file=sys.stderr)
+        what = (f"{len(report.failures)} comparisons out of tolerance" if report.compared
+                else "nothing could be compared")
+        print(f"losscc: check failed: {what}", file=sys.stderr)
         return MISMATCH
     return 0
