@@ -130,8 +130,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 def read_formula(text: str) -> str:
     """The formula argument, or standard input when it is '-'."""
     if text == "-":
-        return sys.stdin.read()
-    return text
+        text = sys.stdin.read()
+    return text.removeprefix("\ufeff")  # a byte-order mark some editors write first
 
 
 if __name__ == "__main__":

@@ -136,6 +136,7 @@ def build(formula: str, reduction: "str | Reduction" = "mean") -> Program:
     return Program.from_ir(formula, formula_to_ir(formula), reduction)
 
 
-def _one_line(text: str) -> str:
-    code = " ".join(line.split("#", 1)[0].strip() for line in text.splitlines())
-    return " ".join(code.split())
+def _one_line(text: str, limit: int = 120) -> str:
+    """The formula without comments on one line, cut to ``limit`` characters."""
+    code = " ".join(" ".join(line.split("#", 1)[0].strip() for line in text.splitlines()).split())
+    return code if len(code) <= limit else code[: limit - 3] + "..."

@@ -47,12 +47,13 @@ def check_name(name: Optional[str]) -> str:
     if not isinstance(name, str) or not name.isidentifier() or not name.isascii():
         raise LossccError(
             f"invalid class name {name!r}",
-            hint="a class name is letters, digits and underscores, not starting with a digit "
-            "(e.g. QuarticLoss)",
+            hint="a class name is ASCII letters, digits and underscores, not starting with a "
+            "digit (e.g. QuarticLoss)",
             source="name",
         )
     # a builtin's name would shadow it in the module: super() in __init__, say
-    if keyword.iskeyword(name) or name in RESERVED_NAMES or hasattr(builtins, name):
+    dunder = name.startswith("__") and name.endswith("__")  # a module's own: __file__, ...
+    if keyword.iskeyword(name) or name in RESERVED_NAMES or hasattr(builtins, name) or dunder:
         raise LossccError(f"{name!r} cannot be a class name here",
                           hint="choose another, e.g. QuarticLoss", source="name")
     return name

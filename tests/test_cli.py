@@ -225,3 +225,16 @@ def test_a_symbolic_link_is_written_through(tmp_path):
     dangling.symlink_to(tmp_path / "nowhere.py")
     assert main(["compile", "d^2", "-o", str(dangling)]) == 2
     assert dangling.is_symlink()
+
+
+def test_python_dash_m_and_a_byte_order_mark():
+    result = subprocess.run([sys.executable, "-m", "losscc", "compile", "-", "--ir"],
+                            input="\ufeffsquare(d)\n", capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and result.stdout.splitlines()[-1] == "loss = mean(d2)"
+
+
+def test_long_formulas_are_cut_in_the_listing_header(capsys):
+    formula = " + ".join(f"{k}*d^{k}" for k in range(1, 60))
+    assert main(["compile", formula, "--ir"]) == 0
+    header = capsys.readouterr().out.splitlines()[0]
+    assert len(header) < 200 and "...," in header

@@ -131,7 +131,7 @@ def test_constant_loss_is_refused():
 def test_invalid_class_name():
     with pytest.raises(LossccError, match="invalid class name"):
         losscc.source("square(d)", name="X(nn.Cell): pass\nimport os\nclass Y")
-    for name in ("class", "super", "print", "nn", "warnings"):
+    for name in ("class", "super", "print", "nn", "warnings", "__file__", "__path__"):
         with pytest.raises(LossccError, match="cannot be a class name"):
             losscc.source("square(d)", name=name)
 
