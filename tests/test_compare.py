@@ -127,3 +127,9 @@ def test_a_taylor_entry_beyond_its_radius_is_refused(capsys):
     assert main(["compare", "square(d)", "taylor:log(cosh(d))", "--range", "3"]) == 2
     err = capsys.readouterr().err
     assert "radius of convergence" in err and "epoch:" not in err
+
+
+def test_an_error_names_the_formula_it_is_about(capsys):
+    assert main(["compare", "abs(d)", "square(d)", "sqare(d)"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: unknown function 'sqare'\n --> formula 3, line 1, column 1")

@@ -69,6 +69,18 @@ def _program(entry: str, args: argparse.Namespace):
                        method=args.method, reduction=args.reduction).program
 
 
+def _numbered(number: int, entry: str, args: argparse.Namespace):
+    """The entry's Program; its errors say which of the formulas they are about."""
+    from ..errors import LossccError
+
+    try:
+        return _program(entry, args)
+    except LossccError as e:
+        if e.source == "formula":
+            e.source = f"formula {number}"
+        raise
+
+
 def run(args: argparse.Namespace) -> int:
     from ..analyze import analyze
     from ..compare import check_plot_target, compare, plot_comparison
@@ -79,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         raise LossccError("a formula is listed twice", source="options",
                           hint="each loss trains once; list it once")
     # Compile them all first: a typo in the third formula fails before any training.
-    programs = [_program(entry, args) for entry in args.formulas]
+    programs = [_numbered(i, entry, args) for i, entry in enumerate(args.formulas, start=1)]
     options = training_options(args)
     data = from_spec(data_spec(args))
     if args.plot:
