@@ -43,7 +43,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="the report (and Chebyshev) covers d in [-R, R]; default for Taylor: "
                    "1, or half the radius of convergence if that is smaller")
     p.add_argument("--about", type=float, default=0.0, metavar="C",
-                   help="the Taylor expansion point (default 0)")
+                   help="the Taylor expansion point (default 0); the report and --range "
+                   "still cover d in [-R, R]")
     p.add_argument("--method", choices=("taylor", "chebyshev"), default="taylor",
                    help="taylor (default) or chebyshev (near-minimax on [-R, R]; needs --range)")
     add_reduction(p)

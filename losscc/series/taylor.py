@@ -38,5 +38,6 @@ def taylor_coefficients(target: Target, center: Any, order: int) -> list:
     except DomainError as e:
         where = f"{target.atom_text} = {show(float(center))}"
         raise target.error(f"the loss is not analytic at {where}: {e.message}", at=e.node,
-                           hint="expand about another point (--about), or use --method "
-                           "chebyshev on a range where the loss is smooth") from None
+                           hint="the range [-R, R] always holds d = 0, so the loss must be "
+                           "defined and smooth around it; a loss with a kink at 0 goes "
+                           "through abs(d), as in log(1 + abs(d))") from None
