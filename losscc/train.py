@@ -243,6 +243,10 @@ def _batches(data: Regression, options: TrainOptions, rank: int,
                 dropped += len(chunk)  # workers' shares of a short batch would differ in size
                 continue
             out.append(chunk[rank * options.batch_size:(rank + 1) * options.batch_size])
+    rows = len(data.train_y)
+    if size == 1 and options.batch_size > rows:
+        notes.append(f"--batch-size {options.batch_size} is more than the {rows} training rows: "
+                     f"each step takes all {rows}")
     if dropped:
         notes.append(f"{dropped} rows of incomplete global batches left out "
                      f"(global batch {step} does not divide {len(data.train_y)})")
