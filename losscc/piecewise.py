@@ -144,7 +144,7 @@ def value_at(poly: Any, point: Any) -> Any:
     import sympy as sp
 
     if point.is_Rational:
-        return poly.eval(point)
+        return poly(point)  # Poly is callable: exact evaluation
     return sp.N(poly.as_expr().subs(poly.gens[0], point), DIGITS)
 
 
