@@ -44,7 +44,6 @@ OPS: dict[str, Op] = {
 }
 
 LEAVES = frozenset({"const", "var"})
-EMITTED = frozenset(name for name, op in OPS.items() if op.primitive)
 
 
 def _check_table() -> None:
