@@ -23,6 +23,7 @@ from .emit import check_name, emit
 from .errors import LossccError
 from .lower import formula_to_ir
 from .ops import OPS
+from .parse import one_line
 from .passes import optimise
 from .reduce import Reduction, parse_reduction
 from .schedule import Schedule, schedule
@@ -83,7 +84,7 @@ class Program:
         """The optimised straight-line program, as ``losscc compile --ir`` prints it."""
         counts = ", ".join(f"{k} {v}" for k, v in self.op_counts.items())
         sched = self.schedule
-        head = (f"# {_one_line(self.formula)}, reduction {self.reduction}: "
+        head = (f"# {one_line(self.formula)}, reduction {self.reduction}: "
                 f"{self.op_count} element-wise operation{'' if self.op_count == 1 else 's'}"
                 + (f" ({counts})" if counts else ""))
         lines = [head]
@@ -134,9 +135,3 @@ def build(formula: str, reduction: "str | Reduction" = "mean") -> Program:
     """Compile a formula of the losscc language into a Program."""
     reduction = parse_reduction(reduction)  # a bad reduction fails before the formula's work
     return Program.from_ir(formula, formula_to_ir(formula), reduction)
-
-
-def _one_line(text: str, limit: int = 120) -> str:
-    """The formula without comments on one line, cut to ``limit`` characters."""
-    code = " ".join(" ".join(line.split("#", 1)[0].strip() for line in text.splitlines()).split())
-    return code if len(code) <= limit else code[: limit - 3] + "..."

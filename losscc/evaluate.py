@@ -13,7 +13,7 @@ Abs(d)/2
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from . import ir
 from .ops import OPS
@@ -87,3 +87,28 @@ def to_sympy(root: ir.Node, exact: bool = True) -> Any:
 
 def _short(value: float) -> bool:
     return len(repr(value)) <= 12
+
+
+def derivative_in_pred(root: ir.Node) -> Callable[[Any, Any], Any]:
+    """d loss / d pred as a NumPy function of (pred, target), from SymPy's derivative.
+
+    lambdify runs on losscc's own expression (built from the IR), never on user text.
+
+    >>> import numpy as np
+    >>> from losscc import ir
+    >>> derivative_in_pred(ir.square(ir.var("d")))(np.array([3.0]), np.array([1.0]))
+    array([4.])
+    """
+    import numpy as np
+    import sympy as sp
+
+    names = symbols()
+    pred, target = names["pred"], names["target"]
+    loss = to_sympy(root).subs(names["d"], pred - target)
+    derivative = sp.lambdify((pred, target), sp.diff(loss, pred), "numpy")
+
+    def gradient(p: Any, t: Any) -> Any:
+        shape = np.broadcast(np.asarray(p), np.asarray(t)).shape
+        return np.broadcast_to(derivative(p, t), shape).astype(np.float64)
+
+    return gradient

@@ -163,3 +163,13 @@ def _describe_token(token: Any) -> str:
     if token.type == "NAME":
         return f"name '{token.value}'"
     return f"'{token.value}'"
+
+
+def one_line(text: str, limit: int = 120) -> str:
+    r"""The formula without comments, on one line, cut to ``limit`` characters.
+
+    >>> one_line("square(d)   # the MSE\n  + abs(d)")
+    'square(d) + abs(d)'
+    """
+    code = " ".join(_code_only(text).split())
+    return code if len(code) <= limit else code[: limit - 3] + "..."

@@ -16,11 +16,11 @@ Example::
 from __future__ import annotations
 
 import math
-import os
 from typing import Any, Sequence
 
 from .errors import LossccError
 from .files import checked_output, write_atomic_with
+from .parse import one_line
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # The tEXt chunk save_png writes (before the image data): how a later run knows the file.
@@ -103,19 +103,12 @@ def save_png(fig: Any, path: str) -> None:
 def _loss_and_gradient(program: Any, d: Any) -> tuple[Any, Any]:
     """The loss (NumPy evaluator) and its derivative in pred (SymPy) along d, target = 0."""
     import numpy as np
-    import sympy as sp
 
-    from .evaluate import symbols
+    from .evaluate import derivative_in_pred
 
-    names = symbols()
-    pred, target = names["pred"], names["target"]
     target_zero = np.zeros_like(d)
     loss = program.evaluate(d=d, pred=d, target=target_zero)
-    expr = program.sympy().subs(names["d"], pred - target)
-    # lambdify on losscc's own expression (built from the IR, never from user text).
-    derivative = sp.lambdify((pred, target), sp.diff(expr, pred), "numpy")
-    grad = np.broadcast_to(derivative(d, target_zero), d.shape).astype(np.float64)
-    return loss, grad
+    return loss, derivative_in_pred(program.root)(d, target_zero)
 
 
 def _scale(axes: Any, columns: list) -> None:
@@ -131,8 +124,7 @@ def _scale(axes: Any, columns: list) -> None:
 def _label(program: Any) -> str:
     from . import ir
 
-    text = " ".join(line.split("#", 1)[0].strip() for line in program.formula.splitlines())
-    text = " ".join(text.split())
+    text = one_line(program.formula)
     if "target" in ir.variables(program.root):
         text += "  (target = 0)"
     return text
