@@ -61,7 +61,7 @@ from mindspore.nn import LossBase  # noqa: E402
 
 import losscc  # noqa: E402
 import losscc.files  # noqa: E402
-import losscc.fuse  # noqa: E402
+import losscc.compiler.fuse  # noqa: E402
 
 
 # Hand-written references. GRAPH_MODE reads construct() from this file, so
@@ -299,19 +299,19 @@ def process(argv: list[str], cwd: Path) -> Callable[[], None]:
 def compile_latency(samples: int, import_samples: int) -> dict:
     losscc_bin = Path(sys.executable).parent / "losscc"
     compile_cmd = ([str(losscc_bin)] if losscc_bin.exists()
-                   else [sys.executable, "-m", "losscc.cli"]) + ["compile", "square(square(d))"]
+                   else [sys.executable, "-m", "losscc"]) + ["compile", "square(square(d))"]
     with tempfile.TemporaryDirectory() as scratch:
         where = Path(scratch)
         # What the compile path imports, checked in the same kind of process.
         probe = subprocess.run(
-            [sys.executable, "-c", ("import sys, io, contextlib, losscc.cli as c\n"
+            [sys.executable, "-c", ("import sys, io, contextlib, losscc.cli.main as c\n"
              "with contextlib.redirect_stdout(io.StringIO()): c.main(['compile', 'square(square(d))'])\n"
              "print(' '.join(m for m in ('mindspore', 'sympy', 'numpy') if m in sys.modules))")],
             cwd=where, capture_output=True, text=True, check=True)
         # Where the compile path's time goes: importing losscc, building lark's tables.
         parts = [subprocess.run(
-            [sys.executable, "-c", ("import time; t = time.perf_counter(); import losscc.cli\n"
-             "u = time.perf_counter(); import losscc.parse as p; p.parser()\n"
+            [sys.executable, "-c", ("import time; t = time.perf_counter(); import losscc.cli.main\n"
+             "u = time.perf_counter(); import losscc.language.grammar as p; p.parser()\n"
              "print(u - t, time.perf_counter() - u)")],
             cwd=where, capture_output=True, text=True, check=True).stdout.split()
             for _ in range(samples)]
@@ -329,7 +329,7 @@ def compile_latency(samples: int, import_samples: int) -> dict:
             "compile_cmd": "losscc compile \"square(square(d))\"",
             "taylor": None,
         }
-        from losscc.cli import COMMANDS
+        from losscc.cli.main import COMMANDS
 
         if "taylor" in COMMANDS:  # the Taylor route, where this build has it
             (out["taylor"],) = interleaved(
@@ -363,7 +363,7 @@ def fusion(pred: Any, target: Any, rounds: int, warmup: int) -> dict:
             start = time.perf_counter()
             fused[(key, p)]()
             first_fused[(key, p)] = time.perf_counter() - start
-    kernels = losscc.fuse.scratch_dir() / "akg_kernel_meta"
+    kernels = losscc.compiler.fuse.scratch_dir() / "akg_kernel_meta"
     built = len(list(kernels.glob("*.so"))) if kernels.is_dir() else 0
     if built == 0:
         raise SystemExit("fuse=True built no fused kernel: nothing to compare")
@@ -491,7 +491,7 @@ from touching its inputs once. The method is described at the top of `benchmarks
 |---|---:|---:|
 | `python -c pass` (interpreter start-up) | {py_start} s | {py_start_min} s |
 | `{compile_cmd}`, whole process | {lc_compile} s | {lc_compile_min} s |
-| of which: `import losscc.cli` | {imp_lc} s | {imp_lc_min} s |
+| of which: `import losscc.cli.main` | {imp_lc} s | {imp_lc_min} s |
 | of which: lark building the LALR parser from grammar/loss.lark | {lark} s | {lark_min} s |
 {taylor_row}| `python -c "import mindspore"` | {import_ms} s | {import_ms_min} s |
 | `losscc.compile(...)` in a process that has MindSpore loaded (new class) | {load} s | {load_min} s |

@@ -21,7 +21,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from losscc.evaluate import evaluate  # noqa: E402
+from losscc.ir.interpret import evaluate  # noqa: E402
 from losscc.series import approximate  # noqa: E402
 
 OUTPUT = Path(__file__).resolve().parent / "approximation.png"

@@ -26,7 +26,7 @@ from .errors import LossccError  # noqa: E402
 
 def program(formula: str, reduction: str = "mean") -> "Program":
     """Parse and optimise ``formula``: the inspectable compiled program."""
-    from .compiler import build
+    from .compiler.program import build
 
     return build(formula, reduction)
 
@@ -46,7 +46,7 @@ def compile(formula: str, reduction: str = "mean", name: Optional[str] = None,  
     """A ready ``mindspore.nn.LossBase`` instance computing ``formula``.
 
     ``fuse=True`` turns on MindSpore's graph-kernel fusion (process-wide; needs
-    ``pip install losscc[fuse]``; see losscc.fuse). ``shapes`` is what the cell
+    ``pip install losscc[fuse]``; see losscc.compiler.fuse). ``shapes`` is what the cell
     does when logits and labels differ in shape: "warn" (default), "strict"
     (raise ValueError) or "allow" (MindSpore's silent broadcasting).
 
@@ -82,6 +82,6 @@ def taylor(expr: Any, order: Optional[int] = None, tol: Optional[float] = None,
                        reduction=reduction).load(name)
 
 
-from .compiler import Program  # noqa: E402
+from .compiler.program import Program  # noqa: E402
 
 __all__ = ["LossccError", "Program", "compile", "program", "source", "taylor", "__version__"]

@@ -1,6 +1,6 @@
 """``python -m losscc``: the same as the ``losscc`` command."""
 import sys
 
-from .cli import main
+from .cli.main import main
 
 sys.exit(main())

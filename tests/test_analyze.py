@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import losscc
-from losscc.analyze import analyze, quick_warnings
+from losscc.analysis.analyze import analyze
+from losscc.analysis.screen import quick_warnings
 
 Y, N, U = True, False, None  # yes, no, undecided
 
@@ -165,7 +166,7 @@ def test_compile_screen_agrees_with_the_analysis(row):
 
 def test_cli_analyze_and_compile_warning():
     def run(*argv):
-        return subprocess.run([sys.executable, "-m", "losscc.cli", *argv],
+        return subprocess.run([sys.executable, "-m", "losscc", *argv],
                               capture_output=True, text=True)
 
     result = run("analyze", "square(d)", "-r", "-mean", "--json")
@@ -182,7 +183,7 @@ def test_cli_analyze_and_compile_warning():
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
 
 
-@pytest.mark.parametrize("module", ["losscc.analyze", "losscc.piecewise"])
+@pytest.mark.parametrize("module", ["losscc.analysis.analyze", "losscc.analysis.piecewise"])
 def test_docstring_examples(module):
     import doctest
     import importlib

@@ -27,7 +27,7 @@ BIG_FORMULA = "square(d)\n" + "\n".join(f"# {i:06d} " + "x" * 200 for i in range
 HARNESS = textwrap.dedent('''
     import os, sys, time
     from pathlib import Path
-    import losscc, losscc.load
+    import losscc, losscc.compiler.load
 
     role, sync, count, naive = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "naive"
     source = losscc.program(open(sys.argv[5]).read()).source("BigLoss")
@@ -36,14 +36,14 @@ HARNESS = textwrap.dedent('''
             with open(path, "w") as f:
                 for i in range(0, len(text), len(text) // 20 + 1):
                     f.write(text[i:i + len(text) // 20 + 1]); f.flush(); time.sleep(0.005)
-        losscc.load.write_atomic = write_in_pieces
+        losscc.compiler.load.write_atomic = write_in_pieces
     # A barrier: every process is ready before any goes.
     (sync / f"ready-{role}-{os.getpid()}").touch()
     while len(list(sync.glob("ready-*"))) < count:
         time.sleep(0.001)
     if role == "load":
         try:
-            cls = losscc.load.load_class(source, "BigLoss")
+            cls = losscc.compiler.load.load_class(source, "BigLoss")
             module_file = Path(sys.modules[cls.__module__].__file__)
             ok = cls.__name__ == "BigLoss" and module_file.read_text() == source
             print("loaded" if ok else "wrong module")

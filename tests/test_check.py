@@ -8,9 +8,9 @@ import json
 
 import pytest
 
-import losscc.compiler
-import losscc.evaluate
-from losscc.cli import main
+import losscc.compiler.program
+import losscc.ir.interpret
+from losscc.cli.main import main
 
 
 def run_check(capsys, *argv):
@@ -59,13 +59,13 @@ def test_float16_underflow_is_skipped_with_its_reason(capsys):
 
 def break_source(monkeypatch, new_line, old_line="d = logits - labels"):
     """Generated cells say ``new_line`` where they should say ``old_line``."""
-    original = losscc.compiler.Program.source
+    original = losscc.compiler.program.Program.source
 
     def broken(self, *args, **kwargs):
         text = original(self, *args, **kwargs)
         return text.replace(old_line, new_line)
 
-    monkeypatch.setattr(losscc.compiler.Program, "source", broken)
+    monkeypatch.setattr(losscc.compiler.program.Program, "source", broken)
 
 
 @pytest.mark.parametrize("mode", ["graph", "pynative"])
@@ -99,8 +99,8 @@ def test_a_broken_shape_guard_fails(capsys, monkeypatch, old, new):
 
 
 def test_a_wrong_reference_fails(capsys, monkeypatch):
-    original = losscc.evaluate.evaluate
-    monkeypatch.setattr(losscc.evaluate, "evaluate", lambda *a, **k: original(*a, **k) * 1.001)
+    original = losscc.ir.interpret.evaluate
+    monkeypatch.setattr(losscc.ir.interpret, "evaluate", lambda *a, **k: original(*a, **k) * 1.001)
     code, out, _ = run_check(capsys, "abs(d)", "--mode", "pynative")
     assert code == 3
     # 1e-3 is beyond float32's and float64's tolerances, within float16's

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from losscc.cli import main
+from losscc.cli.main import main
 
 GOLDEN = Path(__file__).parent / "golden"
 
 
 def run(*args, stdin=None):
-    return subprocess.run([sys.executable, "-m", "losscc.cli", *args], input=stdin,
+    return subprocess.run([sys.executable, "-m", "losscc", *args], input=stdin,
                           capture_output=True, text=True, timeout=60)
 
 
@@ -107,19 +107,19 @@ def test_version_and_help():
 
 
 def test_compile_path_imports_no_heavy_library():
-    code = ("import sys; from losscc.cli import main; main(['compile', 'square(square(d))', '--ir']);"
+    code = ("import sys; from losscc.cli.main import main; main(['compile', 'square(square(d))', '--ir']);"
             "print(sorted(m for m in ('mindspore', 'sympy', 'numpy') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.splitlines()[-1] == "[]"
 
 
 def test_internal_error_exits_1_without_traceback(monkeypatch, capsys):
-    import losscc.compiler
+    import losscc.compiler.program
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("simulated bug")
 
-    monkeypatch.setattr(losscc.compiler, "build", broken)
+    monkeypatch.setattr(losscc.compiler.program, "build", broken)
     monkeypatch.delenv("LOSSCC_DEBUG", raising=False)
     assert main(["compile", "square(d)"]) == 1
     err = capsys.readouterr().err
@@ -141,7 +141,7 @@ def test_formula_starting_with_a_minus(capsys):
 
 
 def test_grammar_tables_are_cached_only_where_losscc_may_write(tmp_path, monkeypatch):
-    from losscc.parse import _tables_cache
+    from losscc.language.grammar import _tables_cache
 
     grammar = "start: NAME\n%import common.CNAME -> NAME\n"
     monkeypatch.setenv("LOSSCC_CACHE_DIR", str(tmp_path / "missing"))
@@ -157,7 +157,7 @@ def test_compile_works_with_a_read_only_cache(tmp_path):
     cache.mkdir()
     cache.chmod(0o555)
     try:
-        result = subprocess.run([sys.executable, "-m", "losscc.cli", "compile", "d^4", "--ir"],
+        result = subprocess.run([sys.executable, "-m", "losscc", "compile", "d^4", "--ir"],
                                 capture_output=True, text=True,
                                 env={**os.environ, "LOSSCC_CACHE_DIR": str(cache)})
     finally:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from losscc.cli import main
+from losscc.cli.main import main
 from reference_data import assert_seed_run, held_out_rows, linear_errors
 
 ROW_KEYS = {"rank", "formula", "reduction", "compiled", "final_loss", "mae", "rmse", "max_error",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from losscc.cli import main
+from losscc.cli.main import main
 
 DOCS = sorted((Path(__file__).parent.parent / "docs").glob("*.md")) + [
     Path(__file__).parent.parent / "README.md"]

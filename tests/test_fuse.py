@@ -16,9 +16,9 @@ import textwrap
 import pytest
 
 import losscc
-import losscc.fuse
+import losscc.compiler.fuse
 from losscc import LossccError
-from losscc.cli import main as cli_main
+from losscc.cli.main import main as cli_main
 from losscc.files import is_generated
 
 
@@ -26,8 +26,9 @@ def test_fused_source_turns_fusion_on_when_the_cell_is_created():
     plain = losscc.source("square(square(d))")
     fused = losscc.source("square(square(d))", fuse=True)
     assert fused.splitlines()[0] == plain.splitlines()[0]  # still marked as generated
+    assert "\nfrom losscc.compiler.fuse import enable as enable_fusion\n" in fused
     init = fused.split("def __init__", 1)[1].split("def construct", 1)[0]
-    assert "from losscc.fuse import enable" in init and "        enable()" in init
+    assert "        enable_fusion()" in init and "enable_fusion" not in plain
     construct = lambda s: s.split("def construct", 1)[1]  # noqa: E731
     assert construct(fused) == construct(plain)  # the computation itself is unchanged
     compile(fused, "fused.py", "exec")  # valid Python
@@ -44,7 +45,7 @@ def test_cli_fuse_writes_the_fused_module(tmp_path):
 def test_missing_decorator_is_a_clear_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "decorator", None)  # import decorator -> ImportError
     with pytest.raises(LossccError) as info:
-        losscc.fuse.enable()
+        losscc.compiler.fuse.enable()
     text = info.value.render()
     assert "decorator" in text and "losscc[fuse]" in text
 
@@ -54,7 +55,7 @@ def test_an_unusable_scratch_directory_is_a_clear_error(tmp_path, monkeypatch):
     blocker.write_text("")
     monkeypatch.setenv("MS_COMPILER_CACHE_PATH", str(blocker / "scratch"))
     with pytest.raises(LossccError) as info:
-        losscc.fuse.scratch_dir()
+        losscc.compiler.fuse.scratch_dir()
     assert str(blocker / "scratch") in info.value.render()
 
 

@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 
 import losscc
 from losscc import LossccError
-from losscc.cli import main as cli_main
+from losscc.cli.main import main as cli_main
 
 CAMPAIGN = int(os.environ.get("LOSSCC_FUZZ_EXAMPLES", "0"))
 
@@ -373,7 +373,7 @@ def test_cli_answers_bad_input_with_a_message_not_a_traceback(text, reduction):
 
 @pytest.mark.parametrize("stdin", [b"\xff\xfe d", b"square(d)\x00", b"", b"(((("])
 def test_cli_reading_bytes_from_stdin_never_shows_a_traceback(stdin):
-    done = subprocess.run([sys.executable, "-m", "losscc.cli", "compile", "-", "--ir"],
+    done = subprocess.run([sys.executable, "-m", "losscc", "compile", "-", "--ir"],
                           input=stdin, capture_output=True, timeout=60)
     assert done.returncode in (0, 2), done.stderr
     assert b"Traceback" not in done.stdout + done.stderr
@@ -385,7 +385,7 @@ def test_cli_reading_bytes_from_stdin_never_shows_a_traceback(stdin):
 def test_large_exponents_compile_without_a_warm_chain_cache():
     # In a fresh process every exponent from ~760 up to the allowed 1024
     # raises RecursionError: `losscc compile "d^1024"` exits 1 (internal error).
-    from losscc.passes.powers import chain
+    from losscc.compiler.passes.powers import chain
 
     chain.cache_clear()
     assert losscc.program("d^1024").op_count == 10

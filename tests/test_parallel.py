@@ -7,10 +7,10 @@ import sys
 import numpy as np
 import pytest
 
-import losscc.parallel
-from losscc.cli import main
-from losscc.parallel import reduction_warning
-from losscc.reduce import parse_reduction
+import losscc.training.parallel
+from losscc.cli.main import main
+from losscc.training.parallel import reduction_warning
+from losscc.language.reduction import parse_reduction
 
 VENV_PATH = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
 HAVE_MSRUN = shutil.which("msrun", path=VENV_PATH) is not None
@@ -28,7 +28,7 @@ def test_which_reductions_decompose_across_workers(reduction, expected):
 
 
 def test_missing_msrun_is_a_clear_error(monkeypatch, capsys):
-    monkeypatch.setattr(losscc.parallel.shutil, "which", lambda *a, **k: None)
+    monkeypatch.setattr(losscc.training.parallel.shutil, "which", lambda *a, **k: None)
     assert main(["train", "square(d)", "-r", "sum", "--workers", "2"]) == 2
     err = capsys.readouterr().err
     assert "warning: reduction sum across 2 workers" in err  # said before launching

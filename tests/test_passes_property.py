@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from losscc import ir
-from losscc.evaluate import evaluate
-from losscc.passes import PIPELINE, optimise
-from losscc.passes.powers import count_ops
+from losscc.ir.interpret import evaluate
+from losscc.compiler.passes import PIPELINE, optimise
+from losscc.compiler.passes.powers import count_ops
 
 CAMPAIGN = int(os.environ.get("LOSSCC_FUZZ_EXAMPLES", "0"))
 SETTINGS = settings(max_examples=CAMPAIGN or 250, deadline=None, derandomize=not CAMPAIGN,

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import losscc
-from losscc.cli import main
-from losscc.plot import _loss_and_gradient
+from losscc.cli.main import main
+from losscc.tools.plot import _loss_and_gradient
 
 pytest.importorskip("matplotlib")
 

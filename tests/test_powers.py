@@ -5,8 +5,8 @@ import pytest
 
 import losscc
 from losscc import ir
-from losscc.evaluate import evaluate
-from losscc.passes.powers import chain, lower_powers
+from losscc.ir.interpret import evaluate
+from losscc.compiler.passes.powers import chain, lower_powers
 
 # A003313, length of the shortest addition chain for n = 1..100, from oeis.org.
 A003313 = [

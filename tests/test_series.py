@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from losscc import LossccError
-from losscc.evaluate import evaluate
+from losscc.ir.interpret import evaluate
 from losscc.series import MAX_DEGREE, approximate, prepare, radius_of_convergence, taylor_polynomial
 
 erf = np.vectorize(math.erf, otypes=[float])

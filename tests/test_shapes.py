@@ -104,14 +104,14 @@ def test_bad_mode_is_a_clear_error():
     with pytest.raises(losscc.LossccError, match="unknown shape mode 'loud'") as info:
         losscc.source("square(d)", shapes="loud")
     assert "strict" in info.value.render() and "allow" in info.value.render()
-    result = subprocess.run([sys.executable, "-m", "losscc.cli", "compile", "square(d)",
+    result = subprocess.run([sys.executable, "-m", "losscc", "compile", "square(d)",
                              "--shapes", "loud"], capture_output=True, text=True)
     assert result.returncode == 2 and "invalid choice: 'loud'" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_compile_cli_shapes_option():
-    result = subprocess.run([sys.executable, "-m", "losscc.cli", "compile", "square(d)",
+    result = subprocess.run([sys.executable, "-m", "losscc", "compile", "square(d)",
                              "--shapes", "strict", "--name", "S"], capture_output=True, text=True)
     assert result.returncode == 0
     assert result.stdout == losscc.source("square(d)", name="S", shapes="strict")

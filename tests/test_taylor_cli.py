@@ -6,11 +6,11 @@ import sys
 
 import pytest
 
-from losscc.cli import main
+from losscc.cli.main import main
 
 
 def run(*args, stdin=None):
-    return subprocess.run([sys.executable, "-m", "losscc.cli", *args], input=stdin,
+    return subprocess.run([sys.executable, "-m", "losscc", *args], input=stdin,
                           capture_output=True, text=True, timeout=120)
 
 
@@ -98,7 +98,7 @@ def test_option_conflicts_are_usage_errors(capsys):
 
 def test_formula_from_stdin_and_no_mindspore_import():
     # One subprocess: reads standard input, and proves MindSpore stays unloaded.
-    code = ("import sys; from losscc.cli import main; rc = main(['taylor', '-', '--order', '4']);"
+    code = ("import sys; from losscc.cli.main import main; rc = main(['taylor', '-', '--order', '4']);"
             " assert 'mindspore' not in sys.modules, 'imported mindspore'; sys.exit(rc)")
     result = subprocess.run([sys.executable, "-c", code], input="exp(-d^2)  # Gaussian\n",
                             capture_output=True, text=True, timeout=120)
@@ -112,7 +112,7 @@ def test_help_lists_taylor():
 
 
 def test_the_generated_module_names_the_command_that_made_it(capsys):
-    from losscc.cli import main
+    from losscc.cli.main import main
 
     assert main(["taylor", "log(cosh(d))", "--order", "4"]) == 0
     assert "Do not edit: regenerate with `losscc taylor`." in capsys.readouterr().out

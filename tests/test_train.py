@@ -6,7 +6,7 @@ import re
 import numpy as np
 import pytest
 
-from losscc.cli import main
+from losscc.cli.main import main
 from reference_data import assert_seed_run, held_out_rows, linear_errors
 
 RESULT_KEYS = {"formula", "reduction", "compiled", "data", "options", "steps", "losses",
@@ -186,7 +186,7 @@ def test_bad_options_exit_2(args, expected, capsys):
     assert expected in err and "Traceback" not in err
 
 
-@pytest.mark.parametrize("name", ["losscc.data", "losscc.train", "losscc.parallel"])
+@pytest.mark.parametrize("name", ["losscc.training.data", "losscc.training.train", "losscc.training.parallel"])
 def test_docstring_examples(name):
     import doctest
     import importlib

@@ -82,7 +82,9 @@ def test_the_wheel_ships_the_grammar_and_the_packages(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "losscc/grammar/loss.lark" in names
     packages = {p.parent.relative_to(REPO).as_posix() for p in (REPO / "losscc").rglob("__init__.py")}
-    assert {"losscc", "losscc/passes", "losscc/commands", "losscc/series"} <= packages
+    assert {"losscc", "losscc/ir", "losscc/language", "losscc/compiler", "losscc/compiler/passes",
+            "losscc/series", "losscc/analysis", "losscc/training", "losscc/tools", "losscc/cli",
+            "losscc/cli/commands"} <= packages
     for package in packages:  # every package of the source tree, none forgotten
         assert f"{package}/__init__.py" in names, package
     assert not any(n.startswith(("tests/", "benchmarks/")) for n in names)

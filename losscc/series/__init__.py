@@ -34,9 +34,9 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from ..compiler import Program
+from ..compiler.program import Program
 from ..errors import LossccError
-from ..reduce import parse_reduction
+from ..language.reduction import parse_reduction
 from .certificate import Certified, certify
 from .chebyshev import chebyshev_polynomial
 from .grid_error import GRID_POINTS, Measured, exact_values, grid, measure, screen

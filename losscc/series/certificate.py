@@ -19,8 +19,8 @@ from typing import Any
 
 from mpmath import iv
 
-from ..compiler import Program
-from ..passes.poly import to_poly
+from ..compiler.passes.poly import to_poly
+from ..compiler.program import Program
 from .number_systems import HIGH, IntervalKit, lower_float, upper_float
 from .recurrences import power_series
 from .rounding import rounding_bound
@@ -74,13 +74,8 @@ def program_polynomial(program: Program) -> list[float]:
     poly = to_poly(program.root)
     if poly is None:
         raise AssertionError("the compiled polynomial cannot be read back")
-    degree = 0
-    by_power: dict[int, float] = {}
-    for monomial, c in poly.items():
-        k = sum(e for _, e in monomial)
-        by_power[k] = by_power.get(k, 0.0) + c
-        degree = max(degree, k)
-    return [by_power.get(k, 0.0) for k in range(degree + 1)]
+    by_power = poly.univariate()
+    return [by_power.get(k, 0.0) for k in range(max(by_power, default=0) + 1)]
 
 
 def _branch_and_bound(target: Target, p: list, lo: float, hi: float, measured: float,

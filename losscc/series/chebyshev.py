@@ -11,10 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import ir
+from ..ir.polynomial import Polynomial
 from .number_systems import DPS, HIGH, DomainError, MpfKit
 from .recurrences import power_series
 from .report import show
 from .target import Target
+
+
+_X = ir.var("d")  # the polynomial's variable x (d, or abs(d) on the Abs route)
 
 
 def chebyshev_polynomial(target: Target, degree: int, lo: float, hi: float) -> list:
@@ -37,13 +42,13 @@ def chebyshev_polynomial(target: Target, degree: int, lo: float, hi: float) -> l
             if k % 2 != target.parity % 2:
                 cheb[k] = HIGH.mpf(0)
     # T_k(s), s = (x - mid) / half, as polynomials in x; sum cheb_k T_k.
-    s = [-mid / half, 1 / half]
-    t_prev, t_cur = [HIGH.mpf(1)], s
+    s = Polynomial.constant(-mid / half) + Polynomial.atom(_X).scaled(1 / half)
+    t_prev, t_cur = Polynomial.constant(HIGH.mpf(1)), s
     out = [cheb[0]] + [HIGH.mpf(0)] * degree
     for k in range(1, nodes):
-        for j, c in enumerate(t_cur):
+        for j, c in t_cur.univariate().items():
             out[j] += cheb[k] * c
-        t_next = _poly_sub(_poly_scale(_poly_mul(s, t_cur), 2), t_prev)
+        t_next = (s * t_cur).scaled(2) - t_prev
         t_prev, t_cur = t_cur, t_next
     if target.parity:  # T_k(x / half) has the parity of k exactly; keep it so
         out = [c if j % 2 == target.parity % 2 else HIGH.mpf(0) for j, c in enumerate(out)]
@@ -62,21 +67,3 @@ def _value_at(target: Target, x: Any, kit: MpfKit) -> Any:
         raise target.error(f"the loss is not defined at {target.atom_text} = "
                            f"{show(float(x))}: {e.message}", at=e.node,
                            hint="choose a --range on which the loss is defined") from None
-
-
-def _poly_mul(a: list, b: list) -> list:
-    out = [HIGH.mpf(0)] * (len(a) + len(b) - 1)
-    for i, x in enumerate(a):
-        for j, y in enumerate(b):
-            out[i + j] += x * y
-    return out
-
-
-def _poly_scale(a: list, c: Any) -> list:
-    return [c * x for x in a]
-
-
-def _poly_sub(a: list, b: list) -> list:
-    n = max(len(a), len(b))
-    a, b = a + [0] * (n - len(a)), b + [0] * (n - len(b))
-    return [x - y for x, y in zip(a, b)]

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..compiler import Program
-from ..evaluate import evaluate
+from ..compiler.program import Program
+from ..ir.interpret import evaluate
 from .number_systems import NumpyKit
 from .recurrences import power_series
 from .report import show

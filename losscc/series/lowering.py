@@ -3,7 +3,7 @@
 The ``polynomials`` pass of ``Program.from_ir`` then picks Horner or parity
 evaluation.
 
->>> from losscc.reduce import parse_reduction
+>>> from losscc.language.reduction import parse_reduction
 >>> from losscc.series.target import prepare
 >>> target = prepare("exp(-d^2)")
 >>> coefficients = float32_coefficients([1, 0, -1, 0, 0.5], target, 4)
@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .. import ir
-from ..compiler import Program
+from ..compiler.program import Program
 from .target import Target
 
 

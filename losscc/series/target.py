@@ -18,8 +18,9 @@ import sympy as sp
 
 from .. import ir
 from ..errors import LossccError, closest
-from ..evaluate import symbols
-from ..symbolic import FUNCTIONS, Parsed, formula_to_sympy
+from ..ir.interpret import symbols
+from ..language.table import FUNCTIONS, VARIABLE_NAMES
+from ..language.to_sympy import Parsed, formula_to_sympy
 from .number_systems import DPS, HIGH, DomainError, MpfKit
 from .recurrences import RULES, power_series
 
@@ -126,9 +127,9 @@ def _own_symbols(expr: Any) -> Any:
     s = symbols()
     mapping = {}
     for sym in expr.free_symbols:
-        name = ir.ALIASES.get(sym.name, sym.name)
+        name = VARIABLE_NAMES.get(sym.name, sym.name)
         if name not in s:
-            guess = closest(sym.name, [*ir.VARIABLES, *ir.ALIASES])
+            guess = closest(sym.name, list(VARIABLE_NAMES))
             raise LossccError(f"unknown variable '{sym.name}' in the expression",
                               hint=(f"did you mean '{guess}'? " if guess else "")
                               + "the variables are d, pred and target", source="expression")

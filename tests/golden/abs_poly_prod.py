@@ -11,15 +11,21 @@ from mindspore.common import dtype as mstype
 
 
 class CompiledLoss(nn.LossBase):
-    """Element-wise loss (((abs(d) + 2.0)*abs(d) + 1.0)*abs(d) + 1.0), reduced by 0.5*prod.
+    """Element-wise loss abs(d)^3 + 2*abs(d)^2 + abs(d) + 1, reduced by 0.5*prod.
 
     Inputs: d = logits - labels.
     """
 
-    def __init__(self):
+    def __init__(self, reduction="0.5*prod"):
+        if reduction != "0.5*prod":
+            raise ValueError(
+                f"CompiledLoss is compiled for reduction 0.5*prod, not {reduction!r}: compile "
+                "the formula again with the reduction you want")
         super().__init__("none")
         self.abs = ops.Abs()
         self.add = ops.Add()
+        self.cast = ops.Cast()
+        self.mul = ops.Mul()
         self.reduce_prod = ops.ReduceProd()
 
     def construct(self, logits, labels, weights=1.0):
@@ -40,10 +46,9 @@ class CompiledLoss(nn.LossBase):
         return self.get_loss(t5, weights)
 
     def get_loss(self, x, weights=1.0):
-        """Weighted prod of x in float32, times 0.5."""
+        """The product of LossBase's weighted x (reduction "none"), in float32, times 0.5."""
+        x = nn.LossBase.get_loss(self, x, weights)
         input_dtype = x.dtype
-        x = self.cast(x, mstype.float32)
-        x = self.mul(self.cast(weights, mstype.float32), x)
-        x = self.reduce_prod(x, self.get_axis(x))
-        x = self.mul(self.cast(0.5, mstype.float32), x)
+        x = self.reduce_prod(self.cast(x, mstype.float32), self.get_axis(x))
+        x = self.mul(x, 0.5)
         return self.cast(x, input_dtype)

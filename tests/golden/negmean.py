@@ -7,7 +7,6 @@
 import warnings
 
 from mindspore import nn, ops
-from mindspore.common import dtype as mstype
 
 
 class NegMeanLoss(nn.LossBase):
@@ -16,8 +15,13 @@ class NegMeanLoss(nn.LossBase):
     Inputs: d = logits - labels.
     """
 
-    def __init__(self):
+    def __init__(self, reduction="-mean"):
+        if reduction != "-mean":
+            raise ValueError(
+                f"NegMeanLoss is compiled for reduction -mean, not {reduction!r}: compile "
+                "the formula again with the reduction you want")
         super().__init__("mean")
+        self.neg = ops.Neg()
         self.square = ops.Square()
 
     def construct(self, logits, labels, weights=1.0):
@@ -33,10 +37,5 @@ class NegMeanLoss(nn.LossBase):
         return self.get_loss(d2, weights)
 
     def get_loss(self, x, weights=1.0):
-        """Weighted mean of x in float32, times -1.0."""
-        input_dtype = x.dtype
-        x = self.cast(x, mstype.float32)
-        x = self.mul(self.cast(weights, mstype.float32), x)
-        x = self.reduce_mean(x, self.get_axis(x))
-        x = self.mul(self.cast(-1.0, mstype.float32), x)
-        return self.cast(x, input_dtype)
+        """LossBase's weighted mean of x, times -1.0."""
+        return self.neg(nn.LossBase.get_loss(self, x, weights))

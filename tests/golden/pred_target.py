@@ -10,13 +10,14 @@ from mindspore import nn, ops
 
 
 class Mixed(nn.LossBase):
-    """Element-wise loss (0.5*pred - target)*pred, reduced by none.
+    """Element-wise loss 0.5*square(pred) - pred*target, reduced by none.
 
     Inputs: pred = logits, target = labels.
     """
 
     def __init__(self, reduction="none"):
         super().__init__(reduction)
+        self.mul = ops.Mul()
         self.sub = ops.Sub()
 
     def construct(self, logits, labels, weights=1.0):

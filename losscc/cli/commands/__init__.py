@@ -1,0 +1,1 @@
+"""The losscc subcommands: one module each, registered in losscc.cli.main.COMMANDS."""

@@ -1,0 +1,43 @@
+"""losscc analyze: what a loss's shape means for training, before any training."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ..options import add_formula, add_reduction, read_formula
+
+HELP = "analyse a loss: bounded below? minimum at d = 0? convex? how fast it grows?"
+
+EPILOG = """\
+Each verdict is computed from the compiled loss (SymPy limits, extrema,
+derivatives and degrees), not looked up. Lines marked '!' are warnings:
+e.g. a loss that is not bounded below diverges when minimised.
+
+examples:
+  losscc analyze "square(d)" --reduction -mean    the seed article's diverging run
+  losscc analyze "square(square(d))"              gradients grow like |d|^3
+  losscc analyze "abs(d)" --json
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("analyze", help=HELP, description=HELP, epilog=EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_formula(p)
+    add_reduction(p)
+    p.add_argument("--json", action="store_true", help="print the findings as JSON")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ...analysis.analyze import analyze
+    from ...compiler.program import build
+
+    report = analyze(build(read_formula(args.formula), args.reduction))
+    if args.json:
+        json.dump(report.to_json(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print(report.render())
+    return 0

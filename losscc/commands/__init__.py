@@ -1,1 +1,0 @@
-"""The losscc subcommands: one module each, registered in losscc.cli.COMMANDS."""

@@ -1,0 +1,172 @@
+"""Polynomials: expand, then evaluate by Horner's rule when that is shorter.
+
+An arithmetic region of the IR (add, sub, neg, mul, square, pow and
+constants over "atoms": variables, abs(...) nodes and anything else) is a
+polynomial in its atoms. This pass expands each region to its polynomial and
+lowers that again, choosing the cheapest of a few evaluation schemes:
+
+- Horner's rule in one atom x, whose steps multiply by x^gap: an even
+  polynomial steps by x^2 (one Square, shared, then Horner in d^2), an odd
+  one ends with one multiplication by x (d * q(d^2));
+- a plain sum of monomials, each power along its addition chain;
+- the region as written, which wins whenever expansion does not pay
+  (square(d + 1) is 2 operations; d^2 + 2d + 1 is 3).
+
+Powers of an absolute value may also be reduced, abs(y)^2k = y^2k, which
+writes a polynomial in a = abs(d) as E(d^2) + a*O(d^2), with one Abs; that
+is one more candidate, next to Horner's rule in a itself.
+
+>>> from losscc import ir
+>>> d = ir.var("d")
+>>> p = ir.add(ir.add(ir.mul(ir.const(3.0), ir.pow_(d, 4)),
+...                  ir.mul(ir.const(2.0), ir.square(d))), ir.const(1.0))
+>>> ir.describe(polynomials(p))                     # 3d^4 + 2d^2 + 1
+'((3.0*d^2 + 2.0)*d^2 + 1.0)'
+"""
+from __future__ import annotations
+
+from functools import reduce
+from typing import Optional
+
+from ... import ir
+from ...ir.patterns import Pat, Rule, RuleSet, rewrite
+from ...ir.polynomial import Polynomial, TooLarge, of_region
+from ...limits import MAX_POLY_DEGREE, MAX_POLY_TERMS
+from .powers import count_ops
+from .rules import identities
+
+ARITHMETIC = frozenset({"const", "add", "sub", "neg", "mul", "square", "pow"})
+
+Terms = dict  # a Polynomial's {monomial: coefficient}
+
+
+class RegionPolynomial(Polynomial):
+    """What a region expands to; beyond these sizes it stays as written."""
+
+    MAX_TERMS = MAX_POLY_TERMS
+    MAX_DEGREE = MAX_POLY_DEGREE
+
+
+def cheapest(region: ir.Node) -> ir.Node:
+    """``region`` or its Horner/monomial lowering, whichever takes fewer operations."""
+    poly = to_poly(region)
+    if poly is None:
+        return region
+    candidate = lower_poly(poly.terms)
+    return candidate if count_ops(candidate) < count_ops(region) else region
+
+
+LOWER_REGION = RuleSet([Rule(
+    "polynomial", Pat(ARITHMETIC - {"const"}, name="region", shown="an arithmetic region"),
+    cheapest, "its cheapest evaluation scheme")])
+
+
+def polynomials(root: ir.Node) -> ir.Node:
+    """Lower every maximal arithmetic region by its cheapest scheme (once each)."""
+    region_roots = {id(root)} | {
+        id(arg) for n in ir.topological(root) if n.op not in ARITHMETIC for arg in n.args
+    }
+    return rewrite(root, LOWER_REGION, at=lambda node: id(node) in region_roots, fixpoint=False)
+
+
+# Expansion ----------------------------------------------------------------
+
+def to_poly(region: ir.Node) -> Optional[Polynomial]:
+    """The polynomial ``region`` computes in its atoms, or None if it is too large to expand."""
+    try:
+        return of_region(region, RegionPolynomial, ARITHMETIC)
+    except TooLarge:
+        return None
+
+
+def _reduce_abs(poly: Terms, a: ir.Node) -> Terms:
+    """``poly`` with abs(y)^e written abs(y)^(e mod 2) * y^(e - e mod 2)."""
+    out: Terms = {}
+    for m, c in poly.items():
+        powers = dict(m)
+        e = powers.pop(a, 0)
+        inner = a.args[0]
+        powers[inner] = powers.get(inner, 0) + e - e % 2
+        powers[a] = e % 2
+        key = Polynomial.monomial(powers)
+        out[key] = out.get(key, 0.0) + c
+    return {m: c for m, c in out.items() if c != 0.0}
+
+
+def _lift_abs(poly: Terms, a: ir.Node) -> Optional[Terms]:
+    """``poly`` with y^2k written abs(y)^2k, if y = a's argument has only even powers."""
+    inner = a.args[0]
+    if not any(atom is inner for m in poly for atom, _ in m):
+        return None
+    out: Terms = {}
+    for m, c in poly.items():
+        powers = dict(m)
+        e = powers.pop(inner, 0)
+        if e % 2:
+            return None
+        powers[a] = powers.get(a, 0) + e
+        key = Polynomial.monomial(powers)
+        out[key] = out.get(key, 0.0) + c
+    return {m: c for m, c in out.items() if c != 0.0}
+
+
+# Lowering -----------------------------------------------------------------
+
+def lower_poly(poly: Terms, rewrite_abs: bool = True) -> ir.Node:
+    """IR (with pow nodes) evaluating ``poly`` by its cheapest scheme.
+
+    With ``rewrite_abs``, a polynomial with an atom a = abs(y) is also tried
+    in the two other forms of a^2 = y^2: every a^2k as y^2k (E(y^2) + a O(y^2)),
+    and, when y has only even powers, every y^2k as a^2k (Horner in a alone).
+    """
+    atoms = sorted({atom for m in poly for atom, _ in m}, key=lambda a: a.digest)
+    if not atoms:
+        return ir.const(poly.get((), 0.0))
+    # Pivot on an Abs atom first (it appears at most to the first power), so
+    # abs(d) is split off once; then on the atom of highest degree.
+    pivot = max(atoms, key=lambda a: (a.op == "abs", _degree(poly, a)))
+    by_power: dict[int, Terms] = {}
+    for m, c in poly.items():
+        e = dict(m).get(pivot, 0)
+        rest = tuple(item for item in m if item[0] is not pivot)
+        by_power.setdefault(e, {})[rest] = c
+    coefficients = {e: lower_poly(q) for e, q in by_power.items()}
+    candidates = [_horner(pivot, coefficients), _monomials(pivot, coefficients)]
+    if rewrite_abs and pivot.op == "abs":
+        if max(by_power) >= 2:
+            candidates.append(lower_poly(_reduce_abs(poly, pivot), rewrite_abs=False))
+        lifted = _lift_abs(poly, pivot)
+        if lifted is not None:
+            candidates.append(lower_poly(lifted, rewrite_abs=False))
+    return min(candidates, key=count_ops)  # first of the cheapest: deterministic
+
+
+def _degree(poly: Terms, atom: ir.Node) -> int:
+    return max(dict(m).get(atom, 0) for m in poly)
+
+
+def _times(c: ir.Node, x: ir.Node) -> ir.Node:
+    """c * x, without multiplying by a constant 1 or -1."""
+    if c.is_const and c.value == 1.0:
+        return x
+    if c.is_const and c.value == -1.0:
+        return ir.neg(x)
+    return ir.mul(c, x)
+
+
+def _horner(x: ir.Node, coefficients: dict[int, ir.Node]) -> ir.Node:
+    """((c1 x^g1 + c2) x^g2 + c3) ... x^emin, each x^g along its addition chain."""
+    exps = sorted(coefficients, reverse=True)
+    acc = coefficients[exps[0]]
+    for high, low in zip(exps, exps[1:]):
+        acc = ir.add(_times(acc, ir.pow_(x, high - low)), coefficients[low])
+    if exps[-1] > 0:
+        acc = _times(acc, ir.pow_(x, exps[-1]))
+    return identities(acc)
+
+
+def _monomials(x: ir.Node, coefficients: dict[int, ir.Node]) -> ir.Node:
+    """c1 x^e1 + c2 x^e2 + ...: no multiplications between terms."""
+    terms = [_times(coefficients[e], ir.pow_(x, e)) if e else coefficients[e]
+             for e in sorted(coefficients, reverse=True)]
+    return identities(reduce(ir.add, terms))

@@ -1,0 +1,108 @@
+"""Algebraic identities, as data: named patterns and what replaces them.
+
+``RULES`` lists them, tried in order at every node (the first that matches
+wins); ``identities`` applies them everywhere to a fixpoint through the one
+rewrite driver. No rule makes the program longer, whatever nodes are shared:
+a rule only drops operations or swaps one for another (the tests check each
+rule, by name, for meaning and length). ``print(rule)`` shows it:
+
+>>> print(RULES["abs-of-abs"])
+abs-of-abs: abs(abs(x)) -> abs(x)
+>>> from losscc import ir
+>>> d = ir.var("d")
+>>> identities(ir.abs_(ir.square(ir.neg(d)))) is ir.square(d)
+True
+"""
+from __future__ import annotations
+
+import math
+from typing import Optional
+
+from ... import ir
+from ...ir.patterns import Pat, Rule, RuleSet, rewrite
+from ...limits import MAX_EXPONENT
+
+x, y = Pat.any("x"), Pat.any("y")
+a, b, c = Pat.const("a"), Pat.const("b"), Pat.const("c")
+ONE, ZERO, MINUS_ONE = Pat.const(value=1.0), Pat.const(value=0.0), Pat.const(value=-1.0)
+
+
+def P(op: str, *args: Pat, **kw) -> Pat:
+    """The pattern op(args...)."""
+    return Pat(op, args, **kw)
+
+
+def _even(node: ir.Node) -> bool:
+    return node.value % 2 == 0
+
+
+def _product(a: ir.Node, b: ir.Node, x: ir.Node) -> Optional[ir.Node]:
+    value = a.value * b.value
+    return ir.mul(ir.const(value), x) if math.isfinite(value) else None
+
+
+def _power_of_power(x: ir.Node, inner: ir.Node, outer: ir.Node) -> Optional[ir.Node]:
+    n = inner.value * outer.value
+    return ir.pow_(x, n) if n <= MAX_EXPONENT else None
+
+
+PRED, TARGET = Pat("var", value="pred"), Pat("var", value="target")
+
+RULES = RuleSet([
+    # abs
+    Rule("abs-of-abs", P("abs", P("abs", x)), lambda x: ir.abs_(x), "abs(x)"),
+    Rule("abs-of-square", P("abs", P("square", x, name="s")), lambda x, s: s, "square(x)"),
+    Rule("abs-of-even-power",
+         P("abs", P("pow", x, name="p", where=_even, shown="x^n (n even)")),
+         lambda x, p: p, "x^n"),
+    Rule("abs-of-neg", P("abs", P("neg", x)), lambda x: ir.abs_(x), "abs(x)"),
+    # square
+    Rule("square-of-abs", P("square", P("abs", x)), lambda x: ir.square(x), "square(x)"),
+    Rule("square-of-neg", P("square", P("neg", x)), lambda x: ir.square(x), "square(x)"),
+    # integer powers
+    Rule("power-zero", P("pow", x, value=0), lambda x: ir.const(1.0), "1.0"),
+    Rule("power-one", P("pow", x, value=1), lambda x: x, "x"),
+    Rule("even-power-of-abs", P("pow", P("abs", x), name="p", where=_even,
+                                shown="abs(x)^n (n even)"),
+         lambda x, p: ir.pow_(x, p.value), "x^n"),
+    Rule("even-power-of-neg", P("pow", P("neg", x), name="p", where=_even,
+                                shown="-x^n (n even)"),
+         lambda x, p: ir.pow_(x, p.value), "x^n"),
+    Rule("power-of-power", P("pow", P("pow", x, name="inner"), name="outer",
+                             shown="x^m^n"),
+         _power_of_power, f"x^(m*n), while m*n <= {MAX_EXPONENT}"),
+    # neg
+    Rule("neg-of-neg", P("neg", P("neg", x)), lambda x: x, "x"),
+    Rule("neg-of-sub", P("neg", P("sub", x, y)), lambda x, y: ir.sub(y, x), "(y - x)"),
+    # mul: constants first, so that the rules after this one see them there
+    Rule("constant-first", P("mul", Pat(name="x", where=lambda n: not n.is_const), c),
+         lambda x, c: ir.mul(c, x), "c*x"),
+    Rule("times-one", P("mul", ONE, x), lambda x: x, "x"),
+    Rule("times-zero", P("mul", ZERO, x), lambda x: ir.const(0.0), "0.0"),
+    Rule("times-minus-one", P("mul", MINUS_ONE, x), lambda x: ir.neg(x), "-x"),
+    Rule("constant-product", P("mul", a, P("mul", b, x)), _product,
+         "(a*b)*x, where a*b is finite"),
+    Rule("times-itself", P("mul", x, x), lambda x: ir.square(x), "square(x)"),
+    Rule("neg-times-neg", P("mul", P("neg", x), P("neg", y)), lambda x, y: ir.mul(x, y), "x*y"),
+    # add
+    Rule("plus-zero", P("add", x, ZERO), lambda x: x, "x"),
+    Rule("zero-plus", P("add", ZERO, x), lambda x: x, "x"),
+    Rule("plus-neg", P("add", x, P("neg", y)), lambda x, y: ir.sub(x, y), "(x - y)"),
+    Rule("neg-plus", P("add", P("neg", x), y), lambda x, y: ir.sub(y, x), "(y - x)"),
+    # x + (-c) reads better as x - c, and costs the same
+    Rule("plus-negative-constant",
+         P("add", x, Pat("const", name="c", where=lambda n: n.value < 0, shown="c (c < 0)")),
+         lambda x, c: ir.sub(x, ir.const(-c.value)), "(x - |c|)"),
+    Rule("plus-itself", P("add", x, x), lambda x: ir.mul(ir.const(2.0), x), "2.0*x"),
+    # sub
+    Rule("minus-zero", P("sub", x, ZERO), lambda x: x, "x"),
+    Rule("zero-minus", P("sub", ZERO, x), lambda x: ir.neg(x), "-x"),
+    Rule("minus-itself", P("sub", x, x), lambda x: ir.const(0.0), "0.0"),
+    Rule("minus-neg", P("sub", x, P("neg", y)), lambda x, y: ir.add(x, y), "(x + y)"),
+    Rule("pred-minus-target", P("sub", PRED, TARGET), lambda: ir.var("d"), "d"),
+    Rule("target-minus-pred", P("sub", TARGET, PRED), lambda: ir.neg(ir.var("d")), "-d"),
+])
+
+
+def identities(root: ir.Node) -> ir.Node:
+    return rewrite(root, RULES)

@@ -1,0 +1,19 @@
+"""The limits losscc puts on what it is given, in one table.
+
+Every entry point (the CLI, the Python API with strings or SymPy objects,
+CSV files) checks its input against these before any expensive work, and
+refuses with a message naming the limit. docs/architecture.md lists them.
+"""
+from __future__ import annotations
+
+# The formula language (both front ends).
+MAX_EXPONENT = 1024  # the largest whole power a formula may write, d^1024
+MAX_SYMBOLIC_DEPTH = 64  # nesting of calls and powers in a formula for SymPy (the Taylor route)
+MAX_SYMBOLIC_NODES = 1000  # parse-tree nodes in a formula for SymPy
+
+# The compiler's polynomial pass: beyond these a region stays as written.
+MAX_POLY_DEGREE = 1024  # per atom
+MAX_POLY_TERMS = 512
+
+# The Taylor route.
+MAX_SERIES_DEGREE = 64  # the highest degree --order takes and --tol tries

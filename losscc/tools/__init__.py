@@ -1,0 +1,1 @@
+"""Tools around a compiled loss: ``check`` (a cell against its references), ``plot``."""

@@ -1,0 +1,1 @@
+"""Training with compiled losses: data, networks, ``Model.train``, comparisons, msrun workers."""

@@ -1,0 +1,287 @@
+"""Regression data for ``losscc train`` and ``losscc compare``.
+
+Two sources, one shape of result (``Regression``: NumPy arrays, a training
+split and a held-out split):
+
+* the seed article's data: z = 2x² + 3y³ + 5 + noise(0, 0.03) from features
+  [x², y³], x and y uniform in [-1, 1], drawn in the article's order (x, y,
+  noise per sample) from NumPy's Mersenne Twister seeded like ``ms.set_seed``
+  seeds it. The first ``samples`` draws are the training set (the article's
+  160), the next ``held_out`` draws a fresh held-out set;
+* a user's CSV table (a header row, numeric cells), split into training and
+  held-out rows by a seeded shuffle. Features are standardised with the
+  training rows' mean and standard deviation so one learning rate fits all
+  tables; the target is left in its own units, so the metrics are too.
+
+The article's layout (``article_layout=True``) gives each sample features of
+shape (1, 2) and a label of shape (1,): the network's output is then
+(batch, 1, 1) against labels (batch, 1), and ``logits - labels`` broadcasts
+to (batch, batch, 1). The article's published numbers come from that layout;
+the default layout gives features (2,) so prediction and label are both
+(batch, 1).
+
+>>> data = article_data(samples=160, held_out=40)
+>>> data.train_x.shape, data.train_y.shape, data.test_x.shape
+((160, 2), (160,), (40, 2))
+>>> data.sample_shapes()
+((2,), (1,))
+>>> article_data(article_layout=True).sample_shapes()
+((1, 2), (1,))
+"""
+from __future__ import annotations
+
+import csv
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+
+from ..errors import LossccError, closest
+
+# The article's data: z = A x² + B y³ + C + noise(0, NOISE).
+ARTICLE_TRUTH = {"a": 2.0, "b": 3.0, "c": 5.0}
+ARTICLE_NOISE = 0.03
+ARTICLE_SAMPLES = 160
+ARTICLE_HELD_OUT = 40
+
+
+@dataclass(frozen=True)
+class Regression:
+    """A regression table split into training and held-out rows (float32)."""
+
+    name: str
+    features: tuple[str, ...]
+    target: str
+    train_x: np.ndarray          # (n_train, k)
+    train_y: np.ndarray          # (n_train,)
+    test_x: np.ndarray           # (n_held_out, k)
+    test_y: np.ndarray           # (n_held_out,)
+    truth: Optional[dict[str, float]] = None   # the generating a, b, c when known
+    article_layout: bool = False
+    # Standardisation applied to the features (training rows' mean and std), if any.
+    feature_mean: Optional[tuple[float, ...]] = None
+    feature_std: Optional[tuple[float, ...]] = None
+    notes: tuple[str, ...] = field(default=())
+
+    def sample_shapes(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """The shape of one sample's features and of its label, as the network sees them."""
+        k = self.train_x.shape[1]
+        return ((1, k) if self.article_layout else (k,)), (1,)
+
+    def shaped(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Rows ``x`` (m, k) and targets ``y`` (m,) in this data's sample layout."""
+        x_shape, y_shape = self.sample_shapes()
+        return x.reshape((len(x),) + x_shape), y.reshape((len(y),) + y_shape)
+
+    def describe(self) -> dict:
+        """What the data is, for reports (JSON-ready)."""
+        x_shape, y_shape = self.sample_shapes()
+        out = {
+            "name": self.name, "features": list(self.features), "target": self.target,
+            "train_rows": int(len(self.train_y)), "held_out_rows": int(len(self.test_y)),
+            "layout": "article" if self.article_layout else "matching",
+            "sample_shapes": {"features": list(x_shape), "label": list(y_shape)},
+        }
+        if self.truth is not None:
+            out["truth"] = dict(self.truth)
+        if self.feature_mean is not None:
+            out["standardised"] = {"mean": list(self.feature_mean), "std": list(self.feature_std)}
+        return out
+
+
+def article_data(samples: int = ARTICLE_SAMPLES, held_out: int = ARTICLE_HELD_OUT, seed: int = 0,
+                 article_layout: bool = False) -> Regression:
+    """The seed article's regression data (see the module docstring)."""
+    if samples < 1 or held_out < 1:
+        raise LossccError("the article's data needs at least one training and one held-out sample",
+                          source="data")
+    # RandomState(seed) draws exactly what the article's np.random draws after ms.set_seed(seed).
+    rng = np.random.RandomState(seed)
+    rows = np.empty((samples + held_out, 3))
+    for i in range(samples + held_out):
+        x = rng.uniform(-1.0, 1.0)
+        y = rng.uniform(-1.0, 1.0)
+        noise = rng.normal(0, ARTICLE_NOISE)
+        rows[i] = (x, y, noise)
+    x, y, noise = rows.T
+    a, b, c = ARTICLE_TRUTH["a"], ARTICLE_TRUTH["b"], ARTICLE_TRUTH["c"]
+    features = np.stack([x ** 2, y ** 3], axis=1).astype(np.float32)
+    target = np.asarray(a * x ** 2 + b * y ** 3 + c + noise, dtype=np.float32)
+    return Regression(
+        name="article: z = 2x^2 + 3y^3 + 5 + noise(0, 0.03)",
+        features=("x^2", "y^3"), target="z",
+        train_x=features[:samples], train_y=target[:samples],
+        test_x=features[samples:], test_y=target[samples:],
+        truth=dict(ARTICLE_TRUTH), article_layout=article_layout,
+    )
+
+
+def load_csv(path: str, target: str, features: Optional[list[str]] = None, holdout: float = 0.2,
+             seed: int = 0, standardise: bool = True) -> Regression:
+    """A user's CSV table: a header row, then numeric rows.
+
+    ``target`` names the column to predict; ``features`` the columns to predict
+    it from (default: all the others). ``holdout`` is the fraction of rows kept
+    out of training for the metrics.
+    """
+    if not 0.0 < holdout < 1.0:
+        raise LossccError(f"the held-out fraction must lie strictly between 0 and 1, not {holdout}",
+                          hint="e.g. --holdout 0.2 keeps a fifth of the rows for the metrics",
+                          source="data")
+    text = _read_text(path)
+    header, rows = _parse_table(text, path)
+    name_of = {name: i for i, name in enumerate(header)}
+    target_col = _column(target, name_of, text, path, "target")
+    if features is None:
+        feature_cols = [i for i in range(len(header)) if i != target_col]
+    else:
+        feature_cols = [_column(f, name_of, text, path, "feature") for f in features]
+        if target_col in feature_cols:
+            raise LossccError(f"the target column {target!r} is also listed as a feature",
+                              hint="a model that sees the answer learns nothing", source="data")
+    if not feature_cols:
+        raise LossccError(f"{path} has no column besides the target {target!r}",
+                          hint="a table needs at least one feature column", source="data")
+    values = _numeric(rows, feature_cols + [target_col], header, text, path)
+    n = len(values)
+    n_test = max(1, int(round(n * holdout)))
+    if n - n_test < 2:
+        raise LossccError(f"{path} has {n} data rows: too few to train and hold some out",
+                          hint="a table needs at least 3 rows", source="data")
+    order = np.random.RandomState(seed).permutation(n)
+    train, test = values[order[n_test:]], values[order[:n_test]]
+    train_x, test_x = train[:, :-1], test[:, :-1]
+    mean = std = None
+    if standardise:
+        mean = train_x.mean(axis=0)
+        std = train_x.std(axis=0)
+        std = np.where(std > 0, std, 1.0)  # a constant column stays as it is (centred)
+        train_x, test_x = (train_x - mean) / std, (test_x - mean) / std
+    return Regression(
+        name=os.path.basename(path), features=tuple(header[i] for i in feature_cols),
+        target=header[target_col],
+        train_x=train_x.astype(np.float32), train_y=train[:, -1].astype(np.float32),
+        test_x=test_x.astype(np.float32), test_y=test[:, -1].astype(np.float32),
+        feature_mean=None if mean is None else tuple(float(v) for v in mean),
+        feature_std=None if std is None else tuple(float(v) for v in std),
+        notes=(("features standardised with the training rows' mean and std",)
+               if standardise else ()),
+    )
+
+
+def _read_text(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            return f.read()
+    except FileNotFoundError:
+        raise LossccError(f"no such file: {path}", hint="--data takes a CSV file with a header row",
+                          source="data") from None
+    except IsADirectoryError:
+        raise LossccError(f"{path} is a directory", hint="--data takes a CSV file",
+                          source="data") from None
+    except UnicodeDecodeError as e:
+        raise LossccError(f"{path} is not UTF-8 text (byte {e.start})",
+                          hint="--data takes a CSV file", source="data") from None
+    except OSError as e:
+        raise LossccError(f"cannot read {path}: {e.strerror or e}", source="data") from None
+
+
+@dataclass(frozen=True)
+class _Cell:
+    text: str
+    start: int   # offset of the cell in the file's text
+    end: int
+
+
+def _parse_table(text: str, path: str) -> tuple[list[str], list[list[_Cell]]]:
+    """Header names and data rows (cells with their offsets); blank lines skipped."""
+    lines: list[list[_Cell]] = []
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        body = line.rstrip("\r\n")
+        if body.strip():
+            lines.append(_cells(body, offset))
+        offset += len(line)
+    if not lines:
+        raise LossccError(f"{path} is empty", hint="a CSV file starts with a header row of names",
+                          source="data")
+    header_cells, rows = lines[0], lines[1:]
+    header = [c.text.strip() for c in header_cells]
+    for i, cell in enumerate(header_cells):
+        if not header[i]:
+            raise LossccError("a column has no name", text=text, start=cell.start, end=cell.end,
+                              hint="the first row names the columns", source=path)
+        if header.index(header[i]) != i:
+            raise LossccError(f"the column name {header[i]!r} appears twice", text=text,
+                              start=cell.start, end=cell.end, source=path)
+    for row in rows:
+        if len(row) != len(header):
+            last = row[-1]
+            raise LossccError(
+                f"this row has {len(row)} cells but the header names {len(header)} columns",
+                text=text, start=row[0].start, end=last.end, source=path)
+    if not rows:
+        raise LossccError(f"{path} has a header but no data rows", source="data")
+    return header, rows
+
+
+def _cells(line: str, offset: int) -> list[_Cell]:
+    """The comma-separated cells of one line (csv quoting honoured), with offsets."""
+    texts = next(csv.reader([line]))
+    cells, pos = [], 0
+    for t in texts:
+        found = line.find(t, pos) if t else pos
+        start = found if found >= 0 else pos
+        end = start + max(len(t), 1)
+        cells.append(_Cell(t, offset + start, offset + end))
+        comma = line.find(",", end if found >= 0 else pos)
+        pos = comma + 1 if comma >= 0 else len(line)
+    return cells
+
+
+def _column(name: str, name_of: dict[str, int], text: str, path: str, role: str) -> int:
+    if name in name_of:
+        return name_of[name]
+    guess = closest(name, list(name_of))
+    raise LossccError(
+        f"{path} has no column {name!r} (the {role})",
+        hint=(f"did you mean {guess!r}? " if guess else "")
+        + "columns: " + ", ".join(name_of), source="data")
+
+
+def _numeric(rows: list[list[_Cell]], cols: list[int], header: list[str], text: str,
+             path: str) -> np.ndarray:
+    out = np.empty((len(rows), len(cols)))
+    for r, row in enumerate(rows):
+        for j, c in enumerate(cols):
+            cell = row[c]
+            try:
+                value = float(cell.text)
+            except ValueError:
+                value = math.nan
+            if not math.isfinite(value):
+                what = "an empty cell" if not cell.text.strip() else f"{cell.text.strip()!r}"
+                raise LossccError(
+                    f"column {header[c]!r} needs numbers, but this row has {what}",
+                    text=text, start=cell.start, end=cell.end, source=path,
+                    hint="every feature and target cell must be a finite number; "
+                    "choose other columns with --features")
+            out[r, j] = value
+    return out
+
+
+def from_spec(spec: dict) -> Regression:
+    """The data a JSON-ready spec names (how ``--workers`` hands the data to each worker).
+
+    >>> from_spec({"kind": "article", "samples": 20, "held_out": 5}).train_x.shape
+    (20, 2)
+    """
+    spec = dict(spec)
+    kind = spec.pop("kind")
+    if kind == "article":
+        return article_data(**spec)
+    if kind == "csv":
+        return load_csv(**spec)
+    raise ValueError(f"unknown data kind {kind!r}")

@@ -1,0 +1,214 @@
+"""Data-parallel training on local msrun workers (``losscc train --workers N``).
+
+MindSpore's own data parallelism, which runs on CPU too: ``msrun`` starts N
+worker processes; each calls ``init()``, sets ``DATA_PARALLEL`` with
+``gradients_mean=True``, and trains on its slice of every global batch. After
+each backward pass the workers' gradients are averaged (an AllReduce), so all
+workers take the same step and hold the same weights.
+
+Which reductions survive the split (a global batch of N·B rows, B per worker):
+
+* ``mean`` (and a scaled mean such as ``-mean``): the mean of the workers'
+  means of equal slices IS the mean of the global batch, so N workers with
+  batch B train exactly like one process with batch N·B (up to float rounding);
+* ``sum``: each worker's gradient is a sum over B rows; averaging them gives
+  1/N of the global batch's sum gradient, so the run is the single-process run
+  with the learning rate divided by N;
+* ``prod``: the product of the global batch is the product of the workers'
+  products, but its gradient is not an average of theirs: nothing matches the
+  single-process run;
+* ``none``: the loss is not a scalar; MindSpore sums its gradient per worker,
+  then averages: again 1/N of the single-process gradient, at best.
+
+``reduction_warning`` says this for a run; the CLI prints it before launching.
+
+msrun starts ``python`` from ``PATH``, so the venv's ``bin`` (where this
+Python lives) is put first. Each worker rebuilds the same data from the same
+spec and seed, draws the same global row order, and writes its result as JSON;
+the launcher checks that the workers agree and reports one result.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict
+from typing import Callable, Optional
+
+from ..compiler.program import Program
+from ..errors import LossccError
+from ..language.reduction import Reduction
+from .train import TrainOptions, TrainResult, progress_line
+
+# Why a reduction does not give the single-process run when split over workers.
+REDUCTION_ACROSS_WORKERS = {
+    "mean": None,
+    "sum": "a sum's gradient is averaged over the workers, so each step is 1/{n} of the "
+           "single-process step with the same global batch (as if --lr were divided by {n})",
+    "prod": "a product over the batch does not decompose into per-worker pieces whose "
+            "gradients average to the global one: the run matches no single-process run",
+    "none": "an unreduced loss is summed per worker and then averaged: each step is 1/{n} "
+            "of the single-process step, and the printed loss is only a mean",
+}
+
+WORKER_SCRIPT = """\
+# Started by losscc train --workers: one msrun worker.
+import sys
+
+from losscc.training.parallel import worker_main
+
+sys.exit(worker_main(sys.argv[1]))
+"""
+
+# The msrun launch waits at most this long for the workers to find each other (s).
+CLUSTER_TIMEOUT = 120
+
+
+def reduction_warning(reduction: Reduction, workers: int) -> Optional[str]:
+    """Why ``workers`` data-parallel workers do not reproduce one process, or None.
+
+    >>> from losscc.language.reduction import parse_reduction
+    >>> reduction_warning(parse_reduction("-mean"), 2) is None
+    True
+    >>> reduction_warning(parse_reduction("sum"), 2).startswith("a sum")
+    True
+    """
+    if workers <= 1:
+        return None
+    text = REDUCTION_ACROSS_WORKERS[reduction.kind]
+    return None if text is None else text.format(n=workers)
+
+
+def train_parallel(program: Program, data_spec: dict, options: TrainOptions, workers: int,
+                   progress: Optional[Callable[[str], None]] = None) -> TrainResult:
+    """Train on ``workers`` local msrun workers; the combined result of all of them."""
+    options.check()
+    say = progress or (lambda line: None)
+    warning = reduction_warning(program.reduction, workers)
+    if warning:
+        say(f"warning: reduction {program.reduction} across {workers} workers: {warning}")
+    bin_dir = os.path.dirname(sys.executable)
+    path = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    msrun = shutil.which("msrun", path=path)
+    if msrun is None:
+        raise LossccError("--workers needs MindSpore's msrun launcher, which is not on PATH",
+                          hint=f"it comes with MindSpore; looked in {bin_dir} and PATH",
+                          source="options")
+    work = tempfile.mkdtemp(prefix="losscc-msrun-")
+    job = {"formula": program.formula, "reduction": str(program.reduction), "data": data_spec,
+           "options": asdict(options), "out": work}
+    with open(os.path.join(work, "job.json"), "w", encoding="utf-8") as f:
+        json.dump(job, f)
+    script = os.path.join(work, "losscc_worker.py")
+    with open(script, "w", encoding="utf-8") as f:
+        f.write(WORKER_SCRIPT)
+    command = [msrun, f"--worker_num={workers}", f"--local_worker_num={workers}",
+               "--master_addr=127.0.0.1", f"--master_port={_free_port()}", "--join=True",
+               f"--cluster_time_out={CLUSTER_TIMEOUT}", f"--log_dir={os.path.join(work, 'logs')}",
+               script, os.path.join(work, "job.json")]
+    env = dict(os.environ, PATH=path)
+    env.setdefault("GLOG_v", "4")
+    say(f"msrun: {workers} workers, batch {options.batch_size} each "
+        f"(global batch {options.batch_size * workers}); logs in {work}/logs")
+    with open(os.path.join(work, "msrun.out"), "wb") as out:
+        # cwd=work: MindSpore's scratch files (rank_*/, *.ir) land there, not in the user's tree.
+        status = subprocess.run(command, cwd=work, env=env, stdout=out, stderr=subprocess.STDOUT)
+    results = [_read_result(work, rank) for rank in range(workers)]
+    if status.returncode != 0 or any(r is None for r in results):
+        raise LossccError(f"msrun failed (exit status {status.returncode})",
+                          hint="the workers' logs: " + _log_tail(work), source="workers")
+    result = _combine([r for r in results if r is not None], warning)
+    if progress:
+        every = options.log_every or max(1, result.steps // 10)
+        per_epoch = max(1, result.steps // options.epochs)
+        for step in range(every, result.steps + 1, every):
+            progress(progress_line(step, per_epoch, result.losses[step - 1])
+                     + " (mean over the workers)")
+    shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+def worker_main(job_path: str) -> int:
+    """One msrun worker: join the cluster, train on this rank's slices, write rank<N>.json."""
+    import mindspore as ms
+    from mindspore.communication import get_group_size, get_rank, init
+
+    from ..compiler.program import build
+    from .data import from_spec
+    from .train import train
+
+    with open(job_path, encoding="utf-8") as f:
+        job = json.load(f)
+    options = TrainOptions(**job["options"])
+    init()
+    ms.set_auto_parallel_context(parallel_mode=ms.ParallelMode.DATA_PARALLEL,
+                                 gradients_mean=True)
+    rank, size = get_rank(), get_group_size()
+    program = build(job["formula"], job["reduction"])
+    result = train(program, from_spec(job["data"]), options, shard=(rank, size),
+                   progress=lambda line: print(f"[rank {rank}] {line}", flush=True))
+    path = os.path.join(job["out"], f"rank{rank}.json")
+    with open(path + ".tmp", "w", encoding="utf-8") as f:
+        json.dump(result.to_json(), f)
+    os.replace(path + ".tmp", path)
+    return 0
+
+
+def _combine(results: list[TrainResult], warning: Optional[str]) -> TrainResult:
+    """One result: rank 0's parameters and metrics (all ranks must agree), mean losses."""
+    first = results[0]
+    for other in results[1:]:
+        if other.parameters != first.parameters:
+            raise LossccError("the workers ended with different weights: the gradients were "
+                              "not synchronised", source="workers",
+                              hint="a bug or an msrun set-up problem; see the workers' logs")
+    steps = min(r.steps for r in results)
+    losses = [sum(r.losses[i] for r in results) / len(results) for i in range(steps)]
+    notes = list(first.notes)
+    notes.append(f"loss per step: the mean of the {len(results)} workers' losses on their slices")
+    if warning:
+        notes.append(f"reduction {first.reduction} across workers: {warning}")
+    return TrainResult(
+        formula=first.formula, reduction=first.reduction, compiled=first.compiled,
+        data=first.data, options=first.options, steps=steps, losses=losses,
+        parameters=first.parameters, held_out=first.held_out,
+        time_s=max(r.time_s for r in results),
+        diverged=any(r.diverged for r in results),
+        divergence=next((r.divergence for r in results if r.diverged), None),
+        workers=len(results), notes=notes,
+    )
+
+
+def _read_result(work: str, rank: int) -> Optional[TrainResult]:
+    try:
+        with open(os.path.join(work, f"rank{rank}.json"), encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return None
+    data.pop("final_loss", None)
+    data["losses"] = [float("nan") if v is None else v for v in data["losses"]]
+    return TrainResult(**data)
+
+
+def _free_port() -> int:
+    """A TCP port nobody listens on now (msrun's scheduler binds it a moment later)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _log_tail(work: str, lines: int = 15) -> str:
+    """The last lines of the first worker log that says something, for the error message."""
+    logs = os.path.join(work, "logs")
+    for name in ("worker_0.log", "worker_1.log", "scheduler.log"):
+        try:
+            with open(os.path.join(logs, name), encoding="utf-8", errors="replace") as f:
+                tail = f.readlines()[-lines:]
+        except OSError:
+            continue
+        return f"{logs}/{name} ends with:\n" + "".join(tail)
+    return f"none found in {logs} (msrun's own output is in {work}/msrun.out)"
