@@ -19,9 +19,8 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-__version__ = "0.1.0"
-
-from .errors import LossccError  # noqa: E402
+from .errors import LossccError
+from .files import VERSION as __version__
 
 
 def program(formula: str, reduction: str = "mean") -> "Program":

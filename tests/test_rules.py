@@ -140,7 +140,8 @@ def test_rule_on_random_instances_of_its_pattern(name):
 def test_rules_print_as_patterns():
     printed = {rule.name: str(rule) for rule in RULES}
     assert printed["abs-of-abs"] == "abs-of-abs: abs(abs(x)) -> abs(x)"
-    assert printed["constant-product"] == "constant-product: a*b*x -> (a*b)*x, where a*b is finite"
+    assert printed["constant-product"] == "constant-product: a*(b*x) -> (a*b)*x, where a*b is finite"
+    assert printed["neg-of-neg"] == "neg-of-neg: -(-x) -> x"
     assert printed["neg-of-sub"] == "neg-of-sub: -(x - y) -> (y - x)"
 
 

@@ -24,16 +24,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any, Callable, Optional
 
+from ..floats import FLOAT32_MAX, FLOAT32_MIN_SUBNORMAL, show
 from .screen import IGNORES_TARGET
 
 # Where a loss that depends on the target is studied as a function of d.
 SAMPLED_TARGETS = (-10, -1, 0, 1, 10)
-# float32: products below the smallest subnormal round to 0, above the largest float to inf.
-FLOAT32_SMALLEST = 1.401298464324817e-45
-FLOAT32_LARGEST = 3.4028234663852886e38
 SEVERITIES = ("ok", "note", "warning")
 
 
@@ -396,11 +393,11 @@ def _prod(facts: _Facts) -> tuple[str, str]:
     for error in (sp.Rational(1, 10), sp.Integer(10)):
         value = abs(float(loss.subs(x, error)))
         if 0 < value < 1:
-            n = math.floor(math.log(FLOAT32_SMALLEST) / math.log(value)) + 1
+            n = math.floor(math.log(FLOAT32_MIN_SUBNORMAL) / math.log(value)) + 1
             notes.append(f"with errors of {_show(error)} (loss {value:.3g} each) it underflows "
                          f"to 0 in float32 from a batch of {n}")
         elif value > 1:
-            n = math.floor(math.log(FLOAT32_LARGEST) / math.log(value)) + 1
+            n = math.floor(math.log(FLOAT32_MAX) / math.log(value)) + 1
             notes.append(f"with errors of {_show(error)} (loss {value:.3g} each) it overflows "
                          f"to inf in float32 from a batch of {n}")
     if loss.subs(x, 0) == 0:
@@ -462,13 +459,10 @@ def _contains(interval: tuple, point: Any) -> bool:
 
 
 def _show(value: Any) -> str:
-    """A number for a message: exact integers as such, others to 6 significant digits."""
+    """A SymPy or Python number for a message (see losscc.floats.show)."""
     from .piecewise import to_float
 
     if hasattr(value, "is_infinite") and value.is_infinite:
         return "-oo" if value.is_extended_negative else "+oo"
-    number = to_float(value) if hasattr(value, "evalf") else float(value)
-    if math.isfinite(number) and number == int(number) and abs(number) < 1e15:
-        return str(int(number))
-    return f"{number:.6g}"
+    return show(to_float(value) if hasattr(value, "evalf") else float(value))
 

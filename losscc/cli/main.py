@@ -13,8 +13,8 @@ import sys
 import traceback
 from typing import Optional, Sequence
 
-from .. import __version__
 from ..errors import LossccError
+from ..files import VERSION
 
 # Subcommands, in the order --help lists them.
 COMMANDS = ("compile", "analyze", "check", "plot", "train", "compare", "taylor")
@@ -50,7 +50,7 @@ def parser() -> argparse.ArgumentParser:
         prog="losscc", description=DESCRIPTION, epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    top.add_argument("--version", action="version", version=f"losscc {__version__}")
+    top.add_argument("--version", action="version", version=f"losscc {VERSION}")
     sub = top.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in COMMANDS:

@@ -38,9 +38,8 @@ import textwrap
 from dataclasses import dataclass
 from typing import Optional
 
-from .. import __version__
 from ..errors import LossccError
-from ..files import GENERATED_MARK
+from ..files import GENERATED_MARK, VERSION
 from ..floats import literal
 from ..ir.ops import OPS
 from ..language.grammar import one_line
@@ -97,7 +96,7 @@ class ClassModel:
     formula: str  # the user's text, as given (comments included)
     reduction: Reduction
     op_counts: tuple[tuple[str, int], ...]  # (MindSpore primitive, count) of the element loss
-    primitives: tuple[tuple[str, str], ...]  # (attribute, mindspore.ops class), declared in __init__
+    primitives: tuple[tuple[str, str], ...]  # (attribute, ops class), declared in __init__
     steps: tuple[Step, ...]
     result: str
     inputs: frozenset
@@ -148,7 +147,7 @@ def render(model: ClassModel) -> str:
     counts = ", ".join(f"{primitive} {n}" for primitive, n in model.op_counts)
     total = sum(n for _, n in model.op_counts)
     lines = [
-        f"{GENERATED_MARK} {__version__}. Do not edit: regenerate with `losscc {model.command}`.",
+        f"{GENERATED_MARK} {VERSION}. Do not edit: regenerate with `losscc {model.command}`.",
         *(["# graph-kernel fusion: on (losscc --fuse)"] if model.fuse else []),
         "# formula:",
         *(f"#     {_printable(line)}" for line in model.formula.strip().splitlines()),

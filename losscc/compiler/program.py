@@ -43,7 +43,7 @@ class Program:
     @classmethod
     def from_ir(cls, formula: str, raw: ir.Node, reduction: "str | Reduction" = "mean",
                 command: str = "compile") -> "Program":
-        """Optimise ``raw`` (built by losscc.lower or the series route) into a Program."""
+        """Optimise ``raw`` (built by losscc.language.to_ir or the series route) into a Program."""
         reduction = parse_reduction(reduction)
         root, _ = optimise(raw)
         if not ir.variables(root) & {"d", "pred"}:
@@ -120,7 +120,7 @@ class Program:
         return to_sympy(self.root, exact)
 
     def evaluate(self, **inputs: Any) -> Any:
-        """The element-wise loss in NumPy (see losscc.evaluate.evaluate)."""
+        """The element-wise loss in NumPy (see losscc.ir.interpret.evaluate)."""
         from ..ir.interpret import evaluate
 
         return evaluate(self.root, **inputs)

@@ -11,8 +11,22 @@
 '(square(d) + 1.0)'
 """
 from .interpret import describe, evaluate
-from .nodes import (VARIABLES, Node, abs_, add, const, mul, neg, op_counts, pow_, square, sub,
-                    topological, var, variables)
+from .nodes import (
+                    VARIABLES,
+                    Node,
+                    abs_,
+                    add,
+                    const,
+                    mul,
+                    neg,
+                    op_counts,
+                    pow_,
+                    square,
+                    sub,
+                    topological,
+                    var,
+                    variables,
+)
 
 __all__ = ["VARIABLES", "Node", "abs_", "add", "const", "describe", "evaluate", "mul", "neg",
            "op_counts", "pow_", "square", "sub", "topological", "var", "variables"]

@@ -80,10 +80,17 @@ class Pat:
             return self.name or literal(self.value)
         if self.op is None or not isinstance(self.op, str):
             return self.name or "_"
-        args = tuple(str(a) for a in self.args) if self.args is not None else ("_",) * OPS[
-            self.op].arity
-        value = self.value if self.value is not None else (self.name or "n")
-        return OPS[self.op].text(args, value)
+        if self.args is None:
+            args = ("_",) * OPS[self.op].arity
+        else:
+            args = tuple(f"({a})" if self.op in _TIGHT and a.op in _TIGHT else str(a)
+                         for a in self.args)
+        return OPS[self.op].text(args, self.value if self.value is not None else "n")
+
+
+# Operations whose text binds tightly (-x, x*y, x^n): an argument of the same
+# kind is printed in parentheses, so that a*(b*x) does not read as a*b*x.
+_TIGHT = frozenset({"neg", "mul", "pow"})
 
 
 @dataclass(frozen=True)

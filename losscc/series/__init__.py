@@ -7,7 +7,7 @@ interpolation on a range), says where the truncation holds (the radius of
 convergence), measures the float32 program's error on a dense grid, and
 proves an upper bound on it with interval arithmetic.
 
-The road: a SymPy expression f (from ``losscc.symbolic`` or the user) →
+The road: a SymPy expression f (from ``losscc.language.to_sympy`` or the user) →
 ``target`` (f of d, or of abs(d) when f depends on d only through abs(d)) →
 truncated power series (``recurrences``, over the ``number_systems``) → a
 polynomial (``taylor`` or ``chebyshev``; ``radius`` says where Taylor
@@ -36,6 +36,7 @@ from typing import Any, Optional
 
 from ..compiler.program import Program
 from ..errors import LossccError
+from ..floats import show
 from ..language.reduction import parse_reduction
 from .certificate import Certified, certify
 from .chebyshev import chebyshev_polynomial
@@ -43,7 +44,7 @@ from .grid_error import GRID_POINTS, Measured, exact_values, grid, measure, scre
 from .lowering import float32_coefficients, to_program
 from .options import DEFAULT_ORDER, MAX_DEGREE, check_options, default_range
 from .radius import radius_of_convergence
-from .report import Report, show
+from .report import Report
 from .rounding import rounding_bound
 from .target import Target, prepare
 from .taylor import taylor_polynomial

@@ -12,12 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from .. import ir
+from ..floats import show
 from ..ir.polynomial import Polynomial
 from .number_systems import DPS, HIGH, DomainError, MpfKit
 from .recurrences import power_series
-from .report import show
 from .target import Target
-
 
 _X = ir.var("d")  # the polynomial's variable x (d, or abs(d) on the Abs route)
 

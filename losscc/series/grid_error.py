@@ -11,10 +11,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..compiler.program import Program
+from ..floats import show
 from ..ir.interpret import evaluate
 from .number_systems import NumpyKit
 from .recurrences import power_series
-from .report import show
 from .target import Target
 
 GRID_POINTS = 4097  # the dense grid of measured errors

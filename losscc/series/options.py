@@ -9,9 +9,10 @@ import math
 from typing import Optional
 
 from ..errors import LossccError
-from .report import show
+from ..floats import show
+from ..limits import MAX_SERIES_DEGREE
 
-MAX_DEGREE = 64  # highest degree --order takes and --tol tries
+MAX_DEGREE = MAX_SERIES_DEGREE  # highest degree --order takes and --tol tries
 DEFAULT_ORDER = 8
 METHODS = ("taylor", "chebyshev")
 

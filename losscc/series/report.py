@@ -16,6 +16,8 @@ from typing import Optional
 
 import numpy as np
 
+from ..floats import show
+
 
 @dataclass(frozen=True)
 class Report:
@@ -103,14 +105,3 @@ class Report:
             if not math.isfinite(out[key]):
                 out[key] = None  # JSON has no infinity: null is "unbounded"
         return out
-
-
-def show(x: float) -> str:
-    """A number for reports and messages: 1 not 1.0, 0.5, 1.5708.
-
-    >>> show(1.0), show(-0.5), show(math.pi / 2)
-    ('1', '-0.5', '1.5708')
-    """
-    if x == int(x) and abs(x) < 1e15:
-        return str(int(x))
-    return f"{x:.6g}"

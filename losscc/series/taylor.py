@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..floats import show
 from .number_systems import HIGH, DomainError, MpfKit
 from .recurrences import power_series
-from .report import show
 from .target import Target
 
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import LossccError
-from ..floats import FLOAT32_UNIT
+from ..floats import FLOAT32_UNIT, show
 from .options import MAX_DEGREE
-from .report import show
 from .target import Target
 
 CERTIFY_ATTEMPTS = 4  # degrees whose bound is computed before --tol gives up

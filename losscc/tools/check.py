@@ -42,6 +42,7 @@ from typing import Any, Iterator, Optional
 
 from ..compiler.emit import SHAPE_MODES
 from ..compiler.runtime import MODES, context_mode
+from ..floats import FLOAT32_MAX, FLOAT32_MIN_NORMAL
 
 DTYPES = ("float32", "float16", "float64")
 SHAPES = ((7,), (4, 3), (2, 3, 4))
@@ -352,8 +353,7 @@ def _beyond_range(wants: list, dtype: str, reference: _Reference, pred: Any, tar
     if compared != "none" and reference.program.reduction.kind == "prod":
         size = np.abs(reference.values(pred, target)).ravel()
         small, large = size[(size > 0) & (size < 1)], size[size > 1]
-        f32 = np.finfo(np.float32)
-        if np.prod(small) < f32.tiny or np.prod(large) > f32.max:
+        if np.prod(small) < FLOAT32_MIN_NORMAL or np.prod(large) > FLOAT32_MAX:
             return ("partial products leave float32's range: the product depends on the order "
                     "MindSpore multiplies in")
     return None

@@ -19,7 +19,7 @@ import math
 from typing import Any, Sequence
 
 from ..errors import LossccError
-from ..files import checked_output, write_atomic_with
+from ..files import VERSION, checked_output, write_atomic_with
 from ..language.grammar import one_line
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -94,9 +94,7 @@ def plot_losses(programs: Sequence[Any], path: str, span: float = 3.0,
 
 def save_png(fig: Any, path: str) -> None:
     """Through a temporary file and a rename: never half a PNG."""
-    from .. import __version__
-
-    metadata = {"Software": f"losscc {__version__}"}
+    metadata = {"Software": f"losscc {VERSION}"}
     write_atomic_with(path, lambda f: fig.savefig(f, format="png", metadata=metadata))
 
 

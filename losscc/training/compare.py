@@ -24,6 +24,7 @@ from typing import Any, Callable, Optional, Sequence
 
 from ..compiler.program import Program
 from ..errors import LossccError
+from ..floats import show
 from ..tools.plot import check_png_path, require_matplotlib, save_png
 from .data import Regression
 from .train import TrainOptions, TrainResult, train
@@ -61,8 +62,8 @@ class Comparison:
     def render(self) -> str:
         header = ["rank", "loss", "final loss*", "MAE", "RMSE", "max error", "parameters",
                   "time (s)", "status"]
-        rows = [[str(i), _label(r), _num(r.final_loss), _num(r.held_out["mae"]),
-                 _num(r.held_out["rmse"]), _num(r.held_out["max_error"]),
+        rows = [[str(i), _label(r), show(r.final_loss, 5), show(r.held_out["mae"], 5),
+                 show(r.held_out["rmse"], 5), show(r.held_out["max_error"], 5),
                  _parameters_text(r.parameters), f"{r.time_s:.2f}",
                  "DIVERGED" if r.diverged else "ok"]
                 for i, r in enumerate(self.ranked(), 1)]
@@ -81,8 +82,8 @@ class Comparison:
         out.append("* " + NOT_COMPARABLE.format(metric=METRICS[self.metric]))
         truth = d.get("truth")
         if truth:
-            out.append("  true parameters: w = [" + ", ".join(_num(truth[k]) for k in ("a", "b"))
-                       + f"], b = {_num(truth['c'])}")
+            out.append("  true parameters: w = [" + ", ".join(show(truth[k], 5) for k in ("a", "b"))
+                       + f"], b = {show(truth['c'], 5)}")
         for r in self.ranked():
             if r.diverged:
                 out.append(f"  {_label(r)} diverged: {r.divergence}")
@@ -210,12 +211,6 @@ def _label(r: TrainResult) -> str:
     return r.formula if r.reduction == "mean" else f"{r.formula} [{r.reduction}]"
 
 
-def _num(value: Optional[float], digits: int = 5) -> str:
-    if value is None:
-        return "n/a"
-    return f"{value:.{digits}g}"
-
-
 def _parameters_text(parameters: dict[str, Any], digits: int = 4) -> str:
     """w = [..], b = .. for a linear model; a count for bigger ones."""
     flat = {name: _flatten(value) for name, value in parameters.items()}
@@ -226,7 +221,7 @@ def _parameters_text(parameters: dict[str, Any], digits: int = 4) -> str:
     for name, values in flat.items():
         short = name.rsplit(".", 1)[-1]
         short = {"weight": "w", "bias": "b"}.get(short, short)
-        shown = ", ".join(_num(v, digits) for v in values)
+        shown = ", ".join(show(v, digits) for v in values)
         parts.append(f"{short} = [{shown}]" if len(values) > 1 else f"{short} = {shown}")
     return ", ".join(parts)
 

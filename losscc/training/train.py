@@ -36,6 +36,7 @@ import numpy as np
 from ..compiler.program import Program
 from ..compiler.runtime import MODES, context_mode
 from ..errors import LossccError
+from ..floats import show_float32
 from .data import Regression
 
 # A loss whose magnitude exceeds this many times its first step's (or 1) has exploded.
@@ -136,7 +137,7 @@ class TrainResult:
             f"passes over the rows: {self.steps} steps",
         ]
         final = self.final_loss
-        lines.append("final loss: " + (_num(final) if final is not None else "none (no step ran)")
+        lines.append("final loss: " + (show_float32(final) if final is not None else "none (no step ran)")
                      + "  (in this loss's own units: not comparable across losses)")
         if self.diverged:
             lines.append(f"DIVERGED:  {self.divergence}")
@@ -146,11 +147,11 @@ class TrainResult:
             lines.append(f"  {name:<{width}}  {_array_text(value)}")
         truth = d.get("truth")
         if truth:
-            lines.append("  true a, b, c: " + ", ".join(_num(v) for v in truth.values())
+            lines.append("  true a, b, c: " + ", ".join(show_float32(v) for v in truth.values())
                          + "  (the weights estimate a, b; the bias estimates c)")
         h = self.held_out
         lines.append(f"held out ({d['held_out_rows']} rows): " + ", ".join(
-            f"{label} {_num(h[key])}" for key, label in
+            f"{label} {show_float32(h[key])}" for key, label in
             (("mae", "MAE"), ("rmse", "RMSE"), ("max_error", "max error"))))
         lines.append(f"time:      {self.time_s:.2f} s")
         lines += [f"note:      {n}" for n in self.notes]
@@ -315,8 +316,8 @@ def _monitor(progress: Optional[Callable[[str], None]], every: int, steps_per_ep
                 if not math.isfinite(loss):
                     self.divergence = f"the loss became {loss} at step {step}"
                 elif abs(loss) > EXPLODE_FACTOR * max(first, 1.0):
-                    self.divergence = (f"the loss exploded from {_num(self.losses[0])} to "
-                                       f"{_num(loss)} by step {step}")
+                    self.divergence = (f"the loss exploded from {show_float32(self.losses[0])} to "
+                                       f"{show_float32(loss)} by step {step}")
             if not math.isfinite(loss):
                 run_context.request_stop()  # nothing more to learn from NaN
 
@@ -330,7 +331,7 @@ def progress_line(step: int, steps_per_epoch: int, loss: float) -> str:
     'epoch: 2 step: 1, loss is 2.526709'
     """
     epoch, in_epoch = divmod(step - 1, steps_per_epoch)
-    return f"epoch: {epoch + 1} step: {in_epoch + 1}, loss is {_num(loss)}"
+    return f"epoch: {epoch + 1} step: {in_epoch + 1}, loss is {show_float32(loss)}"
 
 
 def _metrics(net: Any, data: Regression) -> dict[str, Optional[float]]:
@@ -361,21 +362,12 @@ def _optimizer_text(o: dict) -> str:
     return f"{'SGD' if o['optimizer'] == 'sgd' else 'Adam'}(lr={o['lr']:g})"
 
 
-def _num(value: Optional[float]) -> str:
-    """A float as MindSpore prints a float32 (shortest round-trip), or 'n/a'."""
-    if value is None:
-        return "n/a"
-    if not math.isfinite(value) or abs(value) >= 1e10:
-        return f"{value:.8g}"
-    return str(np.float32(value))
-
-
 def _array_text(value: Any) -> str:
     """Nested lists of floats as MindSpore prints them, or a summary when there are many."""
     arr = np.asarray(value, dtype=np.float64)
     if arr.size > 8:
         return (f"shape {arr.shape}, {arr.size} values in "
-                f"[{_num(float(arr.min()))}, {_num(float(arr.max()))}]")
+                f"[{show_float32(float(arr.min()))}, {show_float32(float(arr.max()))}]")
     if isinstance(value, list):
         return "[" + ", ".join(_array_text(v) for v in value) + "]"
-    return _num(float(value))
+    return show_float32(float(value))

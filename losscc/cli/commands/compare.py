@@ -5,7 +5,13 @@ import argparse
 import json
 import sys
 
-from ..options import add_reduction, add_training_options, data_spec, progress_printer, training_options
+from ..options import (
+    add_reduction,
+    add_training_options,
+    data_spec,
+    progress_printer,
+    training_options,
+)
 
 HELP = "train several losses on identical data and rank them on one held-out metric"
 

@@ -41,16 +41,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "raises ValueError (strict) or broadcasts silently like MindSpore (allow)")
     p.add_argument("--fuse", action="store_true",
                    help="the class turns on MindSpore graph-kernel fusion when created "
-                   "(process-wide; the module then imports losscc.fuse; pip install losscc[fuse])")
+                   "(process-wide; the module then imports losscc.compiler.fuse; pip install losscc[fuse])")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ... import __version__
     from ...analysis.screen import quick_warnings
     from ...compiler.emit import check_name
     from ...compiler.program import build
-    from ...files import GENERATED_MARK, write_output
+    from ...files import GENERATED_MARK, VERSION, write_output
 
     name = check_name(args.name)
     program = build(read_formula(args.formula), args.reduction)
@@ -65,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
         return 0
     if args.ir:  # marked like generated source, so that the next run may replace it
-        text = f"{GENERATED_MARK} {__version__}: an operation listing.\n" + text
+        text = f"{GENERATED_MARK} {VERSION}: an operation listing.\n" + text
     write_output(args.output, text, force=args.force)
     print(f"wrote {args.output}: {what}, {operations}", file=sys.stderr)
     return 0

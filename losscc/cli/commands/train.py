@@ -9,8 +9,15 @@ import argparse
 import json
 import sys
 
-from ..options import (add_formula, add_reduction, add_training_options, data_spec,
-                       progress_printer, read_formula, training_options)
+from ..options import (
+    add_formula,
+    add_reduction,
+    add_training_options,
+    data_spec,
+    progress_printer,
+    read_formula,
+    training_options,
+)
 
 HELP = "train a model with a compiled loss (MindSpore Model.train) and measure it"
 

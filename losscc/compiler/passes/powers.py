@@ -106,7 +106,8 @@ def power(x: ir.Node, n: int) -> ir.Node:
 
 
 ADDITION_CHAIN = RuleSet([Rule("addition-chain", Pat("pow", (Pat.any("x"),), name="p"),
-                               lambda x, p: power(x, p.value), "Square/Mul along chain(n)")])
+                               lambda x, p: power(x, p.value),
+                               "Square/Mul along the addition chain of n")])
 
 
 def lower_powers(root: ir.Node) -> ir.Node:

@@ -52,9 +52,8 @@ RULES = RuleSet([
     # abs
     Rule("abs-of-abs", P("abs", P("abs", x)), lambda x: ir.abs_(x), "abs(x)"),
     Rule("abs-of-square", P("abs", P("square", x, name="s")), lambda x, s: s, "square(x)"),
-    Rule("abs-of-even-power",
-         P("abs", P("pow", x, name="p", where=_even, shown="x^n (n even)")),
-         lambda x, p: p, "x^n"),
+    Rule("abs-of-even-power", P("abs", P("pow", x, name="p", where=_even)),
+         lambda x, p: p, "x^n, n even"),
     Rule("abs-of-neg", P("abs", P("neg", x)), lambda x: ir.abs_(x), "abs(x)"),
     # square
     Rule("square-of-abs", P("square", P("abs", x)), lambda x: ir.square(x), "square(x)"),
@@ -62,14 +61,11 @@ RULES = RuleSet([
     # integer powers
     Rule("power-zero", P("pow", x, value=0), lambda x: ir.const(1.0), "1.0"),
     Rule("power-one", P("pow", x, value=1), lambda x: x, "x"),
-    Rule("even-power-of-abs", P("pow", P("abs", x), name="p", where=_even,
-                                shown="abs(x)^n (n even)"),
-         lambda x, p: ir.pow_(x, p.value), "x^n"),
-    Rule("even-power-of-neg", P("pow", P("neg", x), name="p", where=_even,
-                                shown="-x^n (n even)"),
-         lambda x, p: ir.pow_(x, p.value), "x^n"),
-    Rule("power-of-power", P("pow", P("pow", x, name="inner"), name="outer",
-                             shown="x^m^n"),
+    Rule("even-power-of-abs", P("pow", P("abs", x), name="p", where=_even),
+         lambda x, p: ir.pow_(x, p.value), "x^n, n even"),
+    Rule("even-power-of-neg", P("pow", P("neg", x), name="p", where=_even),
+         lambda x, p: ir.pow_(x, p.value), "x^n, n even"),
+    Rule("power-of-power", P("pow", P("pow", x, name="inner"), name="outer", shown="(x^m)^n"),
          _power_of_power, f"x^(m*n), while m*n <= {MAX_EXPONENT}"),
     # neg
     Rule("neg-of-neg", P("neg", P("neg", x)), lambda x: x, "x"),
@@ -90,9 +86,8 @@ RULES = RuleSet([
     Rule("plus-neg", P("add", x, P("neg", y)), lambda x, y: ir.sub(x, y), "(x - y)"),
     Rule("neg-plus", P("add", P("neg", x), y), lambda x, y: ir.sub(y, x), "(y - x)"),
     # x + (-c) reads better as x - c, and costs the same
-    Rule("plus-negative-constant",
-         P("add", x, Pat("const", name="c", where=lambda n: n.value < 0, shown="c (c < 0)")),
-         lambda x, c: ir.sub(x, ir.const(-c.value)), "(x - |c|)"),
+    Rule("plus-negative-constant", P("add", x, Pat("const", name="c", where=lambda n: n.value < 0)),
+         lambda x, c: ir.sub(x, ir.const(-c.value)), "(x - |c|), c < 0"),
     Rule("plus-itself", P("add", x, x), lambda x: ir.mul(ir.const(2.0), x), "2.0*x"),
     # sub
     Rule("minus-zero", P("sub", x, ZERO), lambda x: x, "x"),

@@ -1,0 +1,168 @@
+"""The package's shape: folders that show the pipeline, dependencies in one direction.
+
+The import graph between losscc's layers is computed from the source (every
+import, lazy ones inside functions included) and compared with the table of
+allowed directions below: a back edge, or an import cycle between layers,
+fails the test with the file and line that made it.
+"""
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "losscc"
+
+# The top-level modules: the foundation every layer may use, and the public API.
+FOUNDATION = {"errors", "floats", "limits", "files", "cache"}
+API = {"__init__", "__main__"}
+
+# Which layers each layer may import (besides itself). The pipeline, in order:
+# text -> language -> ir -> compiler -> series/analysis -> tools -> training -> cli.
+ALLOWED = {
+    "foundation": set(),
+    "ir": {"foundation"},
+    "language": {"foundation", "ir"},
+    "compiler": {"foundation", "ir", "language"},
+    "series": {"foundation", "ir", "language", "compiler"},
+    "analysis": {"foundation", "ir", "language", "compiler"},
+    "tools": {"foundation", "ir", "language", "compiler", "analysis"},
+    "training": {"foundation", "ir", "language", "compiler", "analysis", "tools"},
+    "cli": {"foundation", "ir", "language", "compiler", "series", "analysis", "tools",
+            "training"},
+    # losscc/__init__.py (the Python API) and __main__.py (python -m losscc)
+    "api": {"foundation", "ir", "language", "compiler", "series", "analysis", "tools",
+            "training", "cli"},
+}
+
+
+def layer_of(module: str) -> str:
+    """The layer of a dotted module name inside losscc."""
+    parts = module.split(".")
+    assert parts[0] == "losscc", module
+    if len(parts) == 1:
+        return "api"
+    head = parts[1]
+    if head in FOUNDATION:
+        return "foundation"
+    if head in API:
+        return "api"
+    if head == "grammar":  # the grammar's package data
+        return "language"
+    return head
+
+
+def module_name(path: Path) -> str:
+    rel = path.relative_to(PACKAGE.parent).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__" and len(parts) > 1:
+        parts = parts[:-1] if len(parts) > 2 else parts
+    return ".".join(parts)
+
+
+def imports(path: Path) -> list[tuple[str, int]]:
+    """Every losscc module ``path`` imports, with the line (relative imports resolved)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    own = module_name(path).split(".")
+    package = own if path.name == "__init__.py" and len(own) > 1 else own[:-1]
+    if path.name == "__init__.py" and len(own) == 2 and own[1] == "__init__":
+        package = ["losscc"]
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(a.name, node.lineno) for a in node.names if a.name.startswith("losscc")]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - (node.level - 1)]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            if not target.startswith("losscc"):
+                continue
+            for alias in node.names:  # from .. import ir: the module losscc.ir
+                sub = f"{target}.{alias.name}"
+                is_module = (PACKAGE.parent / sub.replace(".", "/")).with_suffix(".py").exists()
+                is_package = (PACKAGE.parent / sub.replace(".", "/") / "__init__.py").exists()
+                found.append((sub if is_module or is_package else target, node.lineno))
+    return found
+
+
+def edges() -> list[tuple[str, str, str]]:
+    out = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        source = layer_of(module_name(path))
+        for target, line in imports(path):
+            out.append((source, layer_of(target), f"{path.relative_to(PACKAGE.parent)}:{line}"))
+    return out
+
+
+def test_the_layers_are_the_ones_the_table_names():
+    subpackages = {p.parent.name for p in PACKAGE.glob("*/__init__.py")} - {"grammar"}
+    assert subpackages == set(ALLOWED) - {"foundation", "api"}
+    modules = {p.stem for p in PACKAGE.glob("*.py")}
+    assert modules == FOUNDATION | API
+    assert len(modules) <= 8 and len(subpackages) >= 4
+
+
+def test_no_import_points_backwards():
+    bad = [f"{where}: {source} imports {target}" for source, target, where in edges()
+           if source != target and target not in ALLOWED[source]]
+    assert not bad, "imports against the layer order:\n" + "\n".join(bad)
+
+
+def test_the_allowed_directions_have_no_cycle():
+    order, state = [], {}
+
+    def visit(layer):
+        if state.get(layer) == "open":
+            raise AssertionError(f"a cycle through {layer}")
+        if state.get(layer) == "done":
+            return
+        state[layer] = "open"
+        for dependency in ALLOWED[layer]:
+            visit(dependency)
+        state[layer] = "done"
+        order.append(layer)
+
+    for layer in ALLOWED:
+        visit(layer)
+    assert order[0] == "foundation"
+
+
+@pytest.mark.parametrize("module", ["files", "cache", "floats", "limits", "errors"])
+def test_the_foundation_needs_no_layer(module):
+    targets = {layer_of(t) for t, _ in imports(PACKAGE / f"{module}.py")}
+    assert targets <= {"foundation"}, targets
+
+
+def test_the_checker_sees_a_back_edge(tmp_path, monkeypatch):
+    """The test above can fail: a planted back edge is reported."""
+    planted = PACKAGE / "ir" / "_planted_back_edge.py"
+    planted.write_text("from ..compiler import program\n", encoding="utf-8")
+    try:
+        found = [(s, t) for s, t, where in edges() if "_planted_back_edge" in where]
+    finally:
+        planted.unlink()
+    assert found == [("ir", "compiler")]
+    assert "compiler" not in ALLOWED["ir"]
+
+
+def test_architecture_doc_lists_every_rule():
+    from losscc.compiler.passes.fold import FOLD
+    from losscc.compiler.passes.poly import LOWER_REGION
+    from losscc.compiler.passes.powers import ADDITION_CHAIN
+    from losscc.compiler.passes.rules import RULES
+
+    doc = (PACKAGE.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    listed = doc.split("<!-- rules: begin -->")[1].split("<!-- rules: end -->")[0]
+    lines = [line for line in listed.splitlines() if line and not line.startswith("```")]
+    code = [str(rule) for rules in (FOLD, RULES, LOWER_REGION, ADDITION_CHAIN) for rule in rules]
+    assert lines == code
+
+
+def test_architecture_doc_lists_every_limit():
+    import losscc.limits
+
+    doc = (PACKAGE.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    for name in dir(losscc.limits):
+        if name.startswith("MAX_"):
+            assert f"| `{name}` | {getattr(losscc.limits, name)} |" in doc, name
