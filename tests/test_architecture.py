@@ -150,12 +150,13 @@ def test_architecture_doc_lists_every_rule():
     from losscc.compiler.passes.fold import FOLD
     from losscc.compiler.passes.poly import LOWER_REGION
     from losscc.compiler.passes.powers import ADDITION_CHAIN
+    from losscc.compiler.passes.robust import LOWERINGS
     from losscc.compiler.passes.rules import RULES
 
     doc = (PACKAGE.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
     listed = doc.split("<!-- rules: begin -->")[1].split("<!-- rules: end -->")[0]
     lines = [line for line in listed.splitlines() if line and not line.startswith("```")]
-    code = [str(rule) for rules in (FOLD, RULES, LOWER_REGION, ADDITION_CHAIN) for rule in rules]
+    code = [str(rule) for rules in (FOLD, RULES, LOWER_REGION, LOWERINGS, ADDITION_CHAIN) for rule in rules]
     assert lines == code
 
 

@@ -144,7 +144,8 @@ def test_render_has_caret_under_the_fault():
         "  |",
         "1 | square(d) + lgo(d)",
         "  |             ^^^",
-        "hint: did you mean 'log'? compile knows abs(x), square(x) and mul(x, y)",
+        "hint: did you mean 'log'? compile knows abs, square, mul, min, max, relu, clip, huber, "
+        "smooth_l1, pinball, quantile, eps_insensitive and tukey (docs/grammar.md)",
     ]
 
 

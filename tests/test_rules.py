@@ -54,7 +54,24 @@ EXAMPLES = {
     "minus-neg": (ir.sub(x, ir.neg(y)), ir.add(x, y)),
     "pred-minus-target": (ir.sub(p, t), d),
     "target-minus-pred": (ir.sub(t, p), ir.neg(d)),
+    "min-constant-second": (ir.min_(c(2.0), x), ir.min_(x, c(2.0))),
+    "max-constant-second": (ir.max_(c(2.0), x), ir.max_(x, c(2.0))),
+    "min-of-itself": (ir.min_(x, x), x),
+    "max-of-itself": (ir.max_(x, x), x),
+    "max-of-nonnegative": (ir.max_(ir.square(x), c(-1.0)), ir.square(x)),
+    "min-of-nonnegative": (ir.min_(ir.abs_(x), c(-2.0)), c(-2.0)),
+    "min-of-min": (ir.min_(ir.min_(x, c(3.0)), c(2.0)), ir.min_(x, c(2.0))),
+    "max-of-max": (ir.max_(ir.max_(x, c(3.0)), c(2.0)), ir.max_(x, c(3.0))),
+    "clip-as-max-of-min": (ir.max_(ir.min_(x, c(2.0)), c(-1.0)), ir.clip(x, -1.0, 2.0)),
+    "clip-as-min-of-max": (ir.min_(ir.max_(x, c(-1.0)), c(2.0)), ir.clip(x, -1.0, 2.0)),
+    "clip-of-clip": (ir.clip(ir.clip(x, -1.0, 2.0), 0.0, 5.0), ir.clip(x, 0.0, 2.0)),
+    "min-of-square": (ir.min_(ir.square(x), c(4.0)), ir.square(ir.min_(ir.abs_(x), c(2.0)))),
 }
+
+
+# Rules that may cost an operation to save accuracy (the issue's principle:
+# float32 accuracy is a cost like operation count), with the operations they may add.
+ACCURACY_RULES = {"min-of-square": 1}  # square(min(|x|, sqrt c)) never forms x^2 = inf
 
 
 def first_rule(node):
@@ -82,7 +99,7 @@ def test_rule(name):
     before, after = EXAMPLES[name]
     fired, out = first_rule(before)
     assert fired == name and out is after
-    assert count_ops(after) <= count_ops(before)
+    assert count_ops(after) <= count_ops(before) + ACCURACY_RULES.get(name, 0)
     same_meaning(before, after)
 
 
@@ -90,9 +107,22 @@ def _subtree(rng, depth=0):
     """A small random expression in d, pred and target."""
     if depth > 2 or rng.random() < 0.4:
         return rng.choice([d, p, t, c(rng.choice([-2.0, -0.5, 0.5, 1.5, 3.0]))])
-    op = rng.choice(["add", "sub", "mul", "neg", "square", "abs"])
-    arity = 2 if op in ("add", "sub", "mul") else 1
+    op = rng.choice(["add", "sub", "mul", "neg", "square", "abs", "min", "max"])
+    arity = 2 if op in BINARY else 1
     return Node(op, tuple(_subtree(rng, depth + 1) for _ in range(arity)))
+
+
+BINARY = ("add", "sub", "mul", "min", "max")
+
+
+def _value(op, rng):
+    """A random value for an op that has one."""
+    if op == "pow":
+        return rng.randrange(0, 7)
+    if op == "clip":
+        lo = rng.choice([-3.0, -1.0, 0.0, 0.5])
+        return (lo, lo + rng.choice([0.5, 1.0, 4.0]))
+    return None
 
 
 def _instance(pattern, rng, bound):
@@ -108,11 +138,10 @@ def _instance(pattern, rng, bound):
     elif op is None:
         node = _subtree(rng)
     else:
-        arity = 2 if op in ("add", "sub", "mul") else 1
+        arity = 2 if op in BINARY else 1
         args = (tuple(_instance(a, rng, bound) for a in pattern.args) if pattern.args is not None
                 else tuple(_subtree(rng) for _ in range(arity)))
-        value = pattern.value if pattern.value is not None else (
-            rng.randrange(0, 7) if op == "pow" else None)
+        value = pattern.value if pattern.value is not None else _value(op, rng)
         node = Node(op, args, value)
     if pattern.name is not None:
         bound[pattern.name] = node
@@ -132,7 +161,8 @@ def test_rule_on_random_instances_of_its_pattern(name):
         if out is None:
             continue
         applied += 1
-        assert count_ops(out) <= count_ops(node), (str(rule), ir.describe(node))
+        assert count_ops(out) <= count_ops(node) + ACCURACY_RULES.get(name, 0), (
+            str(rule), ir.describe(node))
         same_meaning(node, out)
     assert applied >= 20, f"{name}: only {applied} random instances"
 

@@ -52,7 +52,21 @@ def test_every_function_of_the_table_is_reachable():
                 "atan": sp.atan, "erf": sp.erf, "abs": sp.Abs}
     for name, build in builders.items():
         assert sympy_of(f"{name}(d + 2)") == build(d + 2), name
-    assert set(losscc.language.table.FUNCTIONS) == set(builders) | {"square", "mul"}
+    half = sp.Rational(1, 2)
+    huber2 = sp.Piecewise((d**2 / 2, sp.Abs(d) <= 2), (2 * (sp.Abs(d) - 1), True))
+    robust = {  # the literature's definitions, written out here
+        "min(d + 2, 1)": sp.Min(d + 2, 1), "max(d, 0)": sp.Max(d, 0),
+        "relu(d + 2)": sp.Max(d + 2, 0), "clip(d, -1, 1)": sp.Min(sp.Max(d, -1), 1),
+        "pinball(d, 0.25)": sp.Max(-d / 4, 3 * d / 4), "quantile(d, tau=0.25)": sp.Max(-d / 4, 3 * d / 4),
+        "eps_insensitive(d, 0.5)": sp.Max(sp.Abs(d) - half, 0),
+        "huber(d, 2)": huber2, "smooth_l1(d, beta=2)": huber2 / 2,
+        "tukey(d, 3)": sp.Piecewise((sp.Rational(3, 2) * (1 - (1 - d**2 / 9) ** 3), sp.Abs(d) <= 3),
+                                    (sp.Rational(3, 2), True)),
+    }
+    for text, expected in robust.items():
+        assert sp.simplify(sympy_of(text) - expected) == 0, text
+    named = set(builders) | {"square", "mul"} | {t.split("(")[0] for t in robust}
+    assert set(losscc.language.table.FUNCTIONS) == named
 
 
 def test_calls_remember_where_they_are():

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from ..floats import FLOAT32_MAX, FLOAT32_MIN_SUBNORMAL, show
+from ..language.grammar import one_line
 from .screen import IGNORES_TARGET
 
 # Where a loss that depends on the target is studied as a function of d.
@@ -69,7 +70,10 @@ class Analysis:
         import textwrap
 
         where = "d = pred - target" if self.variable == "d" else "in the prediction pred"
-        lines = [f"analysis of {self.reduction}({self.element}), {where}"]
+        # The expanded loss where it is short; the formula as written where it is not
+        # (a robust loss's Abs form, expanded, is no help to read).
+        shown = self.element if len(self.element) <= 100 else one_line(self.formula)
+        lines = [f"analysis of {self.reduction}({shown}), {where}"]
         column = max(len(LABELS[f.key]) for f in self.findings) + 4
         for f in self.findings:
             mark = "!" if f.severity == "warning" else " "
@@ -109,13 +113,15 @@ def analyze(program: Any) -> Analysis:
     """Study ``program`` (a losscc.Program) as a function of d; see the module docstring."""
     import sympy as sp
 
-    from ..ir.interpret import symbols
-    from .piecewise import exact
+    from ..ir.interpret import symbols, to_sympy
+    from .piecewise import abs_form, exact
 
     names = symbols()
     d, pred, target = names["d"], names["pred"], names["target"]
     reduction = program.reduction
-    loss = exact(program.sympy())  # long decimals stay floats there: make them rationals too
+    # The loss as defined (before the compiler's float32 forms), its min and max
+    # written with Abs: analysis is exact arithmetic, where the identities hold.
+    loss = exact(abs_form(to_sympy(program.raw)))  # long decimals: rationals too
     findings: list[Finding] = []
     x = d
     if loss.free_symbols & {pred} and not loss.free_symbols & {d, target}:

@@ -64,6 +64,28 @@ def exact(expr: Any) -> Any:
     return expr.xreplace({f: sp.Rational(repr(float(f))) for f in expr.atoms(sp.Float)})
 
 
+def abs_form(expr: Any) -> Any:
+    """``expr`` with every Min and Max written with Abs (exact in real arithmetic).
+
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x", real=True)
+    >>> abs_form(sp.Max(x, 1))
+    x/2 + Abs(x - 1)/2 + 1/2
+    """
+    import sympy as sp
+
+    def pair(a: Any, b: Any, sign: int) -> Any:
+        return (a + b + sign * sp.Abs(a - b)) / 2
+
+    def fold(args: tuple, sign: int) -> Any:
+        out = args[0]
+        for arg in args[1:]:
+            out = pair(out, arg, sign)
+        return out
+
+    return expr.replace(sp.Min, lambda *a: fold(a, -1)).replace(sp.Max, lambda *a: fold(a, 1))
+
+
 def pieces(expr: Any, x: Any) -> list[Piece]:
     """``expr`` (polynomial operations and Abs in ``x``) as polynomial pieces covering R."""
     import sympy as sp
@@ -181,7 +203,14 @@ def _resolve(expr: Any, x: Any, lo: Any, hi: Any) -> Any:
     import sympy as sp
 
     inside = _sample(lo, hi)
-    return sp.expand(expr.replace(sp.Abs, lambda g: g if g.subs(x, inside) >= 0 else -g))
+    # Innermost first, until none is left: rebuilding an expression can make
+    # SymPy form a new Abs (Abs(-y) is Abs(y)), so one sweep is not always enough.
+    while True:
+        innermost = {a for a in expr.atoms(sp.Abs) if not a.args[0].has(sp.Abs)}
+        if not innermost:
+            return sp.expand(expr)
+        expr = expr.xreplace({a: a.args[0] if a.args[0].subs(x, inside) >= 0 else -a.args[0]
+                              for a in innermost})
 
 
 def _sample(lo: Any, hi: Any) -> Any:

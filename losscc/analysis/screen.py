@@ -18,7 +18,6 @@ from fractions import Fraction
 from typing import Any, Optional
 
 from .. import ir
-from ..ir.ops import LEAVES, OPS
 from ..ir.polynomial import ExactPolynomial, Polynomial, TooLarge, of_region
 
 MAX_TAIL_DEGREE = 256  # beyond this the screen gives up (the full analysis still decides)
@@ -71,6 +70,8 @@ class _TailPolynomial(ExactPolynomial):
 
 
 _X = ir.var("d")  # the loss's one variable (d, or pred when the loss ignores the target)
+# The operations the screen follows; a loss with any other gets no screen warning.
+_ARITHMETIC = frozenset({"const", "add", "sub", "neg", "mul", "square", "pow", "abs"})
 
 
 def _tail(root: ir.Node, direction: int) -> Optional[dict[int, Fraction]]:
@@ -80,9 +81,13 @@ def _tail(root: ir.Node, direction: int) -> Optional[dict[int, Fraction]]:
         degree = max(terms, default=0)
         return -p if terms and terms[degree] * direction ** degree < 0 else p
 
+    def variable(node: ir.Node) -> Polynomial:
+        if node.op != "var":
+            raise TooLarge(f"an operation the screen does not follow: {node.op}")
+        return _TailPolynomial.atom(_X)
+
     try:
-        poly = of_region(root, _TailPolynomial, frozenset(OPS) - LEAVES, abs_=sign_fixed,
-                         leaf=lambda node: _TailPolynomial.atom(_X))
+        poly = of_region(root, _TailPolynomial, _ARITHMETIC, abs_=sign_fixed, leaf=variable)
     except TooLarge:
         return None
     return poly.univariate()

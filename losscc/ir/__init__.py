@@ -11,22 +11,9 @@
 '(square(d) + 1.0)'
 """
 from .interpret import describe, evaluate
-from .nodes import (
-                    VARIABLES,
-                    Node,
-                    abs_,
-                    add,
-                    const,
-                    mul,
-                    neg,
-                    op_counts,
-                    pow_,
-                    square,
-                    sub,
-                    topological,
-                    var,
-                    variables,
-)
+from .nodes import (VARIABLES, Node, abs_, add, clip, const, max_, min_, mul, neg, op_counts, pow_,
+                    square, sub, topological, var, variables)
 
-__all__ = ["VARIABLES", "Node", "abs_", "add", "const", "describe", "evaluate", "mul", "neg",
-           "op_counts", "pow_", "square", "sub", "topological", "var", "variables"]
+__all__ = ["VARIABLES", "Node", "abs_", "add", "clip", "const", "describe", "evaluate", "max_",
+           "min_", "mul", "neg", "op_counts", "pow_", "square", "sub", "topological", "var",
+           "variables"]

@@ -96,8 +96,10 @@ def evaluate(
             raise ValueError(f"evaluate() needs a value for {node.value!r}")
         return inputs[node.value]
 
+    numbers = SimpleNamespace(abs=np.abs, square=np.square, minimum=np.minimum,
+                              maximum=np.maximum, number=dtype.type)
     with np.errstate(over="ignore", invalid="ignore"):
-        return np.asarray(interpret(root, np, leaf), dtype)
+        return np.asarray(interpret(root, numbers, leaf), dtype)
 
 
 def symbols() -> dict[str, Any]:
@@ -124,7 +126,10 @@ def to_sympy(root: Node, exact: bool = True) -> Any:
         short = len(repr(node.value)) <= 12
         return sp.Rational(repr(node.value)) if exact and short else sp.Float(node.value)
 
-    return interpret(root, SimpleNamespace(abs=sp.Abs, square=lambda x: x**2), leaf)
+    number = (lambda v: sp.Rational(repr(float(v)))) if exact else sp.Float
+    numbers = SimpleNamespace(abs=sp.Abs, square=lambda x: x**2, minimum=sp.Min,
+                              maximum=sp.Max, number=number)
+    return interpret(root, numbers, leaf)
 
 
 def derivative_in_pred(root: Node) -> Callable[[Any, Any], Any]:

@@ -116,6 +116,18 @@ def pow_(a: Node, n: int) -> Node:
     return Node("pow", (a,), int(n))
 
 
+def min_(a: Node, b: Node) -> Node:
+    return Node("min", (a, b))
+
+
+def max_(a: Node, b: Node) -> Node:
+    return Node("max", (a, b))
+
+
+def clip(a: Node, lo: float, hi: float) -> Node:
+    return Node("clip", (a,), (float(lo) + 0.0, float(hi) + 0.0))
+
+
 def topological(root: Node, stop: Optional[Callable[[Node], bool]] = None) -> list[Node]:
     """Every node reachable from ``root``, each after its arguments, once.
 

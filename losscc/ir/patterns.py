@@ -85,7 +85,8 @@ class Pat:
         else:
             args = tuple(f"({a})" if self.op in _TIGHT and a.op in _TIGHT else str(a)
                          for a in self.args)
-        return OPS[self.op].text(args, self.value if self.value is not None else "n")
+        value = self.value if self.value is not None else ("n" if self.op == "pow" else None)
+        return OPS[self.op].text(args, value)
 
 
 # Operations whose text binds tightly (-x, x*y, x^n): an argument of the same

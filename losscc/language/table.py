@@ -9,10 +9,10 @@ Adding a function is adding a row (and, for compile, an IR builder).
 SymPy builders take the ``sympy`` module as their first argument, so that
 this table, like the compile path, never imports SymPy itself.
 
->>> FUNCTIONS["square"].signature
-'square(x)'
->>> sorted(name for name, f in FUNCTIONS.items() if f.to_ir is not None)
-['abs', 'mul', 'square']
+>>> FUNCTIONS["huber"].signature
+'huber(x, delta=1)'
+>>> [name for name, f in FUNCTIONS.items() if not f.exact]
+['exp', 'log', 'sqrt', 'cosh', 'sinh', 'tanh', 'sin', 'cos', 'atan', 'erf']
 >>> VARIABLE_NAMES["logits"]
 'pred'
 """
@@ -22,35 +22,65 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
+from ..floats import show
 from ..ir import nodes as ir
 
 
 @dataclass(frozen=True)
 class Param:
-    """One parameter of a function."""
+    """One parameter of a function: an expression, or a constant checked by ``check``."""
 
     name: str
+    constant: bool = False  # must be a constant (folded constant expressions allowed)
+    default: Optional[float] = None  # None: the caller must give it
+    check: Optional[Callable[[float], Optional[str]]] = None  # -> why a value is refused
+
+    @property
+    def shown(self) -> str:
+        return self.name if self.default is None else f"{self.name}={show(self.default)}"
 
 
 @dataclass(frozen=True)
 class Function:
     name: str
     params: tuple[Param, ...]
-    to_sympy: Callable[..., Any]  # (sympy, *args) -> expression
-    to_ir: Optional[Callable[..., ir.Node]] = None  # (*args) -> IR; None: analytic only
+    to_sympy: Callable[..., Any]  # (sympy, *args, **constants) -> expression
+    to_ir: Optional[Callable[..., ir.Node]] = None  # (*args, **constants) -> IR; None: analytic
+    check: Optional[Callable[..., Optional[str]]] = None  # (**constants) -> why refused
+    doc: str = ""  # what it computes, for docs and hints
 
     @property
     def arity(self) -> int:
         return len(self.params)
 
     @property
+    def required(self) -> int:
+        return sum(1 for p in self.params if p.default is None)
+
+    @property
     def signature(self) -> str:
-        return f"{self.name}({', '.join(p.name for p in self.params)})"
+        return f"{self.name}({', '.join(p.shown for p in self.params)})"
 
     @property
     def exact(self) -> bool:
         """Compiled exactly by ``losscc compile`` (otherwise: ``losscc taylor`` only)."""
         return self.to_ir is not None
+
+
+def _positive(value: float) -> Optional[str]:
+    return None if value > 0 else "must be > 0"
+
+
+def _probability(value: float) -> Optional[str]:
+    return None if 0 < value < 1 else "must be strictly between 0 and 1"
+
+
+def _nonnegative(value: float) -> Optional[str]:
+    return None if value >= 0 else "must be >= 0"
+
+
+def _ordered(lo: float, hi: float) -> Optional[str]:
+    return None if lo < hi else f"needs lo < hi (got lo = {show(lo)}, hi = {show(hi)})"
 
 
 X, Y = Param("x"), Param("y")
@@ -61,12 +91,62 @@ def _analytic(name: str) -> Function:
     return Function(name, (X,), lambda sp, x: getattr(sp, name)(x))
 
 
+def _huber_sympy(sp: Any, x: Any, delta: float, scale: float = 1.0) -> Any:
+    delta = sp.Rational(repr(delta))
+    quadratic, linear = x**2 / 2, delta * (sp.Abs(x) - delta / 2)
+    return sp.Piecewise((quadratic, sp.Abs(x) <= delta), (linear, True)) / sp.Rational(repr(scale))
+
+
+def _tukey_sympy(sp: Any, x: Any, c: float) -> Any:
+    c = sp.Rational(repr(c))
+    return sp.Piecewise((c**2 / 6 * (1 - (1 - (x / c) ** 2) ** 3), sp.Abs(x) <= c),
+                        (c**2 / 6, True))
+
+
+def _rational(sp: Any, value: float) -> Any:
+    return sp.Rational(repr(value))
+
+
+def _robust(name: str, param: Param, sympy: Callable[..., Any], doc: str) -> Function:
+    """A robust loss of x with one constant parameter: an IR op of the same name."""
+    return Function(name, (X, param), sympy,
+                    lambda x, **p: ir.Node(name, (x,), (float(p[param.name]) + 0.0,)), doc=doc)
+
+
+HUBER = _robust("huber", Param("delta", True, 1.0, _positive),
+                lambda sp, x, delta: _huber_sympy(sp, x, delta),
+                "0.5 x^2 if |x| <= delta, else delta (|x| - delta/2): nn.HuberLoss(delta=...)")
+PINBALL = _robust("pinball", Param("tau", True, None, _probability),
+                  lambda sp, x, tau: sp.Max(-_rational(sp, tau) * x, (1 - _rational(sp, tau)) * x),
+                  "max(-tau x, (1 - tau) x): its minimiser predicts the tau-quantile")
+
 FUNCTIONS: dict[str, Function] = {
     f.name: f
     for f in [
         Function("abs", (X,), lambda sp, x: sp.Abs(x), ir.abs_),
         Function("square", (X,), lambda sp, x: x**2, ir.square),
         Function("mul", (X, Y), lambda sp, x, y: x * y, ir.mul),
+        Function("min", (X, Y), lambda sp, x, y: sp.Min(x, y), ir.min_, doc="the smaller"),
+        Function("max", (X, Y), lambda sp, x, y: sp.Max(x, y), ir.max_, doc="the larger"),
+        Function("relu", (X,), lambda sp, x: sp.Max(x, 0), lambda x: ir.max_(x, ir.const(0.0)),
+                 doc="max(x, 0)"),
+        Function("clip", (X, Param("lo", True), Param("hi", True)),
+                 lambda sp, x, lo, hi: sp.Min(sp.Max(x, _rational(sp, lo)), _rational(sp, hi)),
+                 lambda x, lo, hi: ir.clip(x, lo, hi), check=_ordered,
+                 doc="x limited to [lo, hi]: min(max(x, lo), hi)"),
+        HUBER,
+        _robust("smooth_l1", Param("beta", True, 1.0, _positive),
+                lambda sp, x, beta: _huber_sympy(sp, x, beta, beta),
+                "0.5 x^2 / beta if |x| < beta, else |x| - beta/2: nn.SmoothL1Loss(beta=...)"),
+        PINBALL,
+        Function("quantile", PINBALL.params, PINBALL.to_sympy, PINBALL.to_ir,
+                 doc="the same as pinball(x, tau)"),
+        _robust("eps_insensitive", Param("eps", True, None, _nonnegative),
+                lambda sp, x, eps: sp.Max(sp.Abs(x) - _rational(sp, eps), 0),
+                "max(|x| - eps, 0): the support-vector regression loss"),
+        _robust("tukey", Param("c", True, 4.685, _positive),
+                lambda sp, x, c: _tukey_sympy(sp, x, c),
+                "c^2/6 (1 - (1 - (x/c)^2)^3) if |x| <= c, else c^2/6: Tukey's biweight"),
         *(_analytic(name) for name in ("exp", "log", "sqrt", "cosh", "sinh", "tanh", "sin",
                                         "cos", "atan", "erf")),
     ]

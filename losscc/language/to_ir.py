@@ -55,8 +55,8 @@ class _ToIR(FormulaTransformer):
         return function.exact
 
     def knows(self, functions: list[Function]) -> str:
-        signatures = [f.signature for f in functions]
-        return f"compile knows {', '.join(signatures[:-1])} and {signatures[-1]}"
+        names = [f.name for f in functions]
+        return f"compile knows {', '.join(names[:-1])} and {names[-1]} (docs/grammar.md)"
 
     def refused_function(self, function: Function, token: Token) -> LossccError:
         return self._error(
@@ -149,9 +149,12 @@ class _ToIR(FormulaTransformer):
         return Term(node, meta.start_pos, meta.end_pos)
 
     # Calls
+    def constant_of(self, term: Term) -> Optional[float]:
+        return term.literal
+
     def call(self, meta: Any, children: list) -> Term:
-        function, args = self.checked_call(meta, children)
-        node = function.to_ir(*[a.node for a in args])
+        function, args, constants = self.checked_call(meta, children)
+        node = function.to_ir(*[a.node for a in args], **constants)
         if all(a.literal is not None for a in args):
             return self._folded(node, meta)
         return Term(node, meta.start_pos, meta.end_pos)

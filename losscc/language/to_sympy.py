@@ -159,16 +159,21 @@ class _ToSymPy(FormulaTransformer):
                               meta.end_pos)
 
     # Calls
+    def constant_of(self, term: Term) -> Optional[float]:
+        return float(term.expr) if term.expr.is_number else None
+
     def call(self, meta: Any, children: list) -> Term:
-        function, args = self.checked_call(meta, children)
+        function, args, constants = self.checked_call(meta, children)
         if all(a.expr.is_number for a in args):
-            self._check_constant_call(function, args, meta)
+            self._check_constant_call(function, args, constants, meta)
         kind = "product" if function.name in ("mul", "square") else "atom"
-        term = self._term(function.to_sympy(sp, *[a.expr for a in args]), meta, args, kind)
+        expr = function.to_sympy(sp, *[a.expr for a in args], **constants)
+        term = self._term(expr, meta, args, kind)
         self.spans.setdefault(term.expr, (meta.start_pos, meta.end_pos))
         return term
 
-    def _check_constant_call(self, function: Function, args: list, meta: Any) -> None:
+    def _check_constant_call(self, function: Function, args: list, constants: dict,
+                             meta: Any) -> None:
         """A function of numbers must be a float, found in float arithmetic.
 
         SymPy would keep exp(exp(exp(100))) exact and later spend hours
@@ -176,7 +181,8 @@ class _ToSymPy(FormulaTransformer):
         argument was checked when it was built, so float() of it is quick.
         """
         try:
-            value = float(function.to_sympy(sp, *[sp.Float(float(a.expr)) for a in args]))
+            value = float(function.to_sympy(sp, *[sp.Float(float(a.expr)) for a in args],
+                                            **constants))
         except TypeError:  # a complex number: log(-1), sqrt(-2)
             raise self._error("this is not a finite real number", meta.start_pos, meta.end_pos,
                               hint="a loss takes real values: check the signs of logarithms "

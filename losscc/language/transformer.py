@@ -10,13 +10,25 @@ VisitError wrapper (``transform``).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any, Optional
 
 from lark import Token, Transformer_NonRecursive, v_args
 from lark.exceptions import VisitError
 
 from ..errors import LossccError, closest
+from ..floats import show
 from .table import CONSTANTS, FUNCTIONS, INPUTS_HINT, VARIABLE_NAMES, Constant, Function
+
+
+@dataclass(frozen=True)
+class Keyword:
+    """An argument given by name: huber(d, delta=0.5)."""
+
+    name: Token
+    value: Any  # the front end's term
+    start: int
+    end: int
 
 
 @v_args(meta=True)  # lark wraps a class's own methods only: subclasses say it again
@@ -87,8 +99,20 @@ class FormulaTransformer(Transformer_NonRecursive):
             + "; the constants are " + " and ".join(CONSTANTS),
         )
 
-    def checked_call(self, meta: Any, children: list) -> tuple[Function, list]:
-        """(function, arguments) of a call to a function this front end takes, rightly called."""
+    def keyword(self, meta: Any, children: list) -> "Keyword":
+        name, value = children
+        return Keyword(name, value, meta.start_pos, meta.end_pos)
+
+    def constant_of(self, term: Any) -> Optional[float]:
+        """The value of a term that is a constant, else None."""
+        raise NotImplementedError
+
+    def checked_call(self, meta: Any, children: list) -> tuple[Function, list, dict]:
+        """A call to a function this front end takes, rightly called.
+
+        Returns the function, the terms of its expression parameters (in order)
+        and the values of its constant parameters, by name, each checked.
+        """
         token, args = children
         args = args or []
         name = str(token)
@@ -106,13 +130,75 @@ class FormulaTransformer(Transformer_NonRecursive):
             )
         if not self.accepts(function):
             raise self.refused_function(function, token)
-        if len(args) != function.arity:
+        bound = self._bind(function, args, meta)
+        terms, constants = [], {}
+        for param in function.params:
+            term = bound.get(param.name)
+            if not param.constant:
+                terms.append(term)
+                continue
+            value = param.default if term is None else self.constant_of(term)
+            if value is None:
+                raise self._error(
+                    f"{function.name}'s {param.name} must be a constant", term.start, term.end,
+                    hint=f"a parameter is a number (or arithmetic on numbers): "
+                    f"{function.signature}")
+            why = param.check(value) if param.check else None
+            if why:
+                at = (term.start, term.end) if term is not None else where
+                raise self._error(f"{function.name}'s {param.name} {why}, got {show(value)}",
+                                  *at, hint=f"write {function.signature}"
+                                  + (f": {function.doc}" if function.doc else ""))
+            constants[param.name] = value
+        why = function.check(**constants) if function.check else None
+        if why:
+            raise self._error(f"{function.name} {why}", meta.start_pos, meta.end_pos,
+                              hint=f"write {function.signature}")
+        return function, terms, constants
+
+    def _bind(self, function: Function, args: list, meta: Any) -> dict:
+        """Each argument to its parameter, by position then by name (as Python does)."""
+        name, params = function.name, function.params
+        positional = [a for a in args if not isinstance(a, Keyword)]
+        keywords = [a for a in args if isinstance(a, Keyword)]
+        simple = not keywords and function.required == function.arity
+        if simple and len(positional) != function.arity:
             arity = function.arity
             raise self._error(
                 f"{name} takes {arity} argument{'s' if arity > 1 else ''}, got {len(args)}",
                 meta.start_pos, meta.end_pos, hint=f"write {function.signature}",
             )
-        return function, args
+        first_keyword = next((i for i, a in enumerate(args) if isinstance(a, Keyword)), len(args))
+        late = [a for a in args[first_keyword:] if not isinstance(a, Keyword)]
+        if late:
+            raise self._error("an argument by position after one by name", late[0].start,
+                              late[0].end, hint=f"write {function.signature}")
+        if len(positional) > function.arity:
+            extra = positional[function.arity]
+            raise self._error(f"{name} takes at most {function.arity} arguments, got "
+                              f"{len(positional)}", extra.start, positional[-1].end,
+                              hint=f"write {function.signature}")
+        bound = {p.name: a for p, a in zip(params, positional)}
+        names = [p.name for p in params]
+        for k in keywords:
+            key = str(k.name)
+            if key not in names:
+                guess = closest(key, names)
+                raise self._error(
+                    f"{name} has no parameter '{key}'", k.name.start_pos, k.name.end_pos,
+                    hint=(f"did you mean '{guess}'? " if guess else "")
+                    + f"write {function.signature}")
+            if key in bound:
+                raise self._error(f"{name}'s {key} is given twice", k.start, k.end,
+                                  hint=f"write {function.signature}")
+            bound[key] = k.value
+        missing = [p.name for p in params if p.name not in bound and p.default is None]
+        if missing:
+            raise self._error(
+                f"{name} needs {' and '.join(missing)}", meta.start_pos, meta.end_pos,
+                hint=f"write {function.signature}"
+                + (f": {function.doc}" if function.doc else ""))
+        return bound
 
     def knows(self, functions: list[Function]) -> str:
         """The hint that lists the functions this front end takes."""

@@ -10,7 +10,7 @@ after). ``optimise`` runs them all and records what each one did.
 >>> ir.describe(root)
 'square(square(d))'
 >>> trace
-[('input', 3), ('fold_constants', 3), ('identities', 3), ('polynomials', 2), ('lower_powers', 2), ('tidy', 2)]
+[('input', 3), ('fold_constants', 3), ('identities', 3), ('polynomials', 2), ('lower_robust', 2), ('lower_powers', 2), ('tidy', 2)]
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from ... import ir
 from .fold import fold_constants
 from .poly import polynomials
 from .powers import count_ops, lower_powers
+from .robust import lower_robust
 from .rules import identities
 
 
@@ -32,6 +33,7 @@ PIPELINE: list[tuple[str, Callable[[ir.Node], ir.Node]]] = [
     ("fold_constants", fold_constants),
     ("identities", identities),
     ("polynomials", polynomials),
+    ("lower_robust", lower_robust),
     ("lower_powers", lower_powers),
     ("tidy", tidy),
 ]

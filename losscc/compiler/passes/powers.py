@@ -116,5 +116,7 @@ def lower_powers(root: ir.Node) -> ir.Node:
 
 
 def count_ops(root: ir.Node) -> int:
-    """The operations ``root`` performs once its powers are lowered."""
-    return sum(ir.op_counts(lower_powers(root)).values())
+    """The operations ``root`` performs once lowered (robust losses, powers) as emitted."""
+    from .robust import lower_robust
+
+    return sum(ir.op_counts(lower_powers(lower_robust(root))).values())

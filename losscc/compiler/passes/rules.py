@@ -48,6 +48,42 @@ def _power_of_power(x: ir.Node, inner: ir.Node, outer: ir.Node) -> Optional[ir.N
 
 PRED, TARGET = Pat("var", value="pred"), Pat("var", value="target")
 
+
+def nonnegative(node: ir.Node) -> bool:
+    """Provably >= 0 for every input (structurally: squares, abs, even powers...)."""
+    if node.is_const:
+        return node.value >= 0
+    if node.op in ("square", "abs", "eps_insensitive", "huber", "smooth_l1", "pinball", "tukey"):
+        return True
+    if node.op == "pow":
+        return node.value % 2 == 0 or nonnegative(node.args[0])
+    if node.op in ("mul", "add", "min"):
+        return all(nonnegative(a) for a in node.args)
+    if node.op == "max":
+        return any(nonnegative(a) for a in node.args)
+    if node.op == "clip":
+        return node.value[0] >= 0
+    return False
+
+
+NONNEGATIVE = Pat(name="x", where=nonnegative)
+NONPOSITIVE_CONSTANT = Pat("const", name="c", where=lambda n: n.value <= 0)
+
+
+def _clip_of_clip(x: ir.Node, inner: ir.Node, outer: ir.Node) -> ir.Node:
+    (l1, h1), (l2, h2) = inner.value, outer.value
+    lo, hi = max(l1, l2), min(h1, h2)
+    if lo < hi:
+        return ir.clip(x, lo, hi)
+    return ir.const(l2 if h1 <= l2 else h2)  # the ranges do not meet: the outer clip decides
+
+
+def _square_below(x: ir.Node, c: ir.Node) -> ir.Node:
+    if c.value <= 0:
+        return c
+    # square(min(|x|, sqrt c)) never forms x^2, which overflows float32 from |x| > 1.8e19
+    return ir.square(ir.min_(ir.abs_(x), ir.const(math.sqrt(c.value))))
+
 RULES = RuleSet([
     # abs
     Rule("abs-of-abs", P("abs", P("abs", x)), lambda x: ir.abs_(x), "abs(x)"),
@@ -96,6 +132,32 @@ RULES = RuleSet([
     Rule("minus-neg", P("sub", x, P("neg", y)), lambda x, y: ir.add(x, y), "(x + y)"),
     Rule("pred-minus-target", P("sub", PRED, TARGET), lambda: ir.var("d"), "d"),
     Rule("target-minus-pred", P("sub", TARGET, PRED), lambda: ir.neg(ir.var("d")), "-d"),
+    # min and max: constants second, so that the rules after these see them there
+    Rule("min-constant-second", P("min", c, Pat(name="x", where=lambda n: not n.is_const)),
+         lambda c, x: ir.min_(x, c), "min(x, c)"),
+    Rule("max-constant-second", P("max", c, Pat(name="x", where=lambda n: not n.is_const)),
+         lambda c, x: ir.max_(x, c), "max(x, c)"),
+    Rule("min-of-itself", P("min", x, x), lambda x: x, "x"),
+    Rule("max-of-itself", P("max", x, x), lambda x: x, "x"),
+    Rule("max-of-nonnegative", P("max", NONNEGATIVE, NONPOSITIVE_CONSTANT), lambda x, c: x,
+         "x, where x >= 0 >= c"),
+    Rule("min-of-nonnegative", P("min", NONNEGATIVE, NONPOSITIVE_CONSTANT), lambda x, c: c,
+         "c, where x >= 0 >= c"),
+    Rule("min-of-min", P("min", P("min", x, a), b),
+         lambda x, a, b: ir.min_(x, ir.const(min(a.value, b.value))), "min(x, min(a, b))"),
+    Rule("max-of-max", P("max", P("max", x, a), b),
+         lambda x, a, b: ir.max_(x, ir.const(max(a.value, b.value))), "max(x, max(a, b))"),
+    Rule("clip-as-max-of-min", P("max", P("min", x, b), a),
+         lambda x, a, b: ir.clip(x, a.value, b.value) if a.value < b.value else None,
+         "clip(x, a, b), a < b"),
+    Rule("clip-as-min-of-max", P("min", P("max", x, a), b),
+         lambda x, a, b: ir.clip(x, a.value, b.value) if a.value < b.value else None,
+         "clip(x, a, b), a < b"),
+    Rule("clip-of-clip", P("clip", P("clip", x, name="inner"), name="outer",
+                           shown="clip(clip(x, l1, h1), l2, h2)"),
+         _clip_of_clip, "clip(x, max(l1, l2), min(h1, h2)), or the constant it is"),
+    Rule("min-of-square", P("min", P("square", x), c), _square_below,
+         "square(min(abs(x), sqrt(c))), or c where c <= 0"),
 ])
 
 

@@ -1,0 +1,251 @@
+"""Selections and robust losses → Abs/Square/Mul/Add/Sub, by float32-stable forms.
+
+min, max, clip and the robust losses (huber, smooth_l1, pinball,
+eps_insensitive, tukey) reach the compiler as IR operations of their own, so
+that the polynomial pass treats them as atoms and no pass can rewrite their
+lowered forms into less accurate ones: this pass runs after ``polynomials``.
+
+The textbook identities min(a, b) = (a + b - |a - b|)/2 and friends are
+exact in real arithmetic only: in float32 min(1e30, 5) comes out 0. Every
+form below is instead exact or within a few roundings of the definition for
+every finite input (u = 2^-24, the float32 unit roundoff; docs/grammar.md
+lists the bounds, tests/test_robust.py measures them from 1e-45 to 3.4e38):
+
+- relu(x) = h + |h| with h = x/2: exact (h + |h| is 2h or exactly 0), and it
+  cannot overflow, unlike (x + |x|)/2; halving loses the last bit of a
+  subnormal x only.
+- min(a, c), for a constant c > 0 and a >= -c (a = |x|, say): with
+  p = relu(c - a), m2 = c - p and e = a - m2, min = m2 + e (p/c). m2 is exact
+  for a >= c/2, e is the (exactly computed) rounding error of c - a, and
+  p/c is exactly 0 for a >= c: |error| <= 3u |min|. 9 operations.
+- min(x, y) for any x, y: r = relu(x - y), m1 = x - r, D = y - m1,
+  min = m1 + (D - relu(D - r)). Exact (no rounding at all) unless x - y
+  overflows; two tensors are halved first so that it cannot. 12 operations.
+- huber: a = |x|, r = relu(a - delta), m1 = a - r; 0.5 m1^2 + delta r. m1 is
+  exact for a <= 2 delta, and beyond it its error is small against delta r:
+  <= 2u. 10 operations (9 for delta = 1).
+
+With MindSpore's Abs gradient of 0 at 0, relu'(0) = 1/2: at a kink these
+forms take the mean of the two one-sided slopes, as nn.HuberLoss does where
+its gradient is continuous anyway.
+
+>>> from losscc import ir
+>>> relu_d = lower_robust(ir.max_(ir.var("d"), ir.const(0.0)))
+>>> ir.describe(relu_d)
+'(0.5*d + abs(0.5*d))'
+>>> float(ir.evaluate(relu_d, d=-3.0)), float(ir.evaluate(relu_d, d=2.0))
+(0.0, 2.0)
+"""
+from __future__ import annotations
+
+from ... import ir
+from ...ir.patterns import Pat, Rule, RuleSet, rewrite
+from .rules import nonnegative
+
+Node = ir.Node
+c_ = ir.const
+
+
+def _half(x: Node) -> Node:
+    return ir.mul(c_(0.5), x)
+
+
+def relu(x: Node) -> Node:
+    """max(x, 0) = h + |h|, h = x/2: exact, never overflows. 3 operations."""
+    h = _half(x)
+    return ir.add(h, ir.abs_(h))
+
+
+def relu_of_negative(x: Node) -> Node:
+    """max(-x, 0) = |h| - h, h = x/2. 3 operations."""
+    h = _half(x)
+    return ir.sub(ir.abs_(h), h)
+
+
+def min_zero(x: Node) -> Node:
+    """min(x, 0) = h - |h|, h = x/2. 3 operations."""
+    h = _half(x)
+    return ir.sub(h, ir.abs_(h))
+
+
+def _scaled(x: Node, factor: float) -> Node:
+    return x if factor == 1.0 else ir.mul(c_(factor), x)
+
+
+def min_bounded(a: Node, c: float) -> Node:
+    """min(a, c) for a constant c > 0 and a >= -c: within 3u. 9 operations (8 for c = 1)."""
+    p = relu(ir.sub(c_(c), a))  # exactly 0 for a >= c
+    m2 = ir.sub(c_(c), p)  # = c for a >= c; = a exactly for a in [c/2, c]
+    e = ir.sub(a, m2)  # exact: the rounding error of c - a
+    return ir.add(m2, ir.mul(e, _scaled(p, 1.0 / c)))
+
+
+def max_bounded(z: Node, c: float) -> Node:
+    """max(z, c) for a constant c < 0 and z <= -c: -min_bounded(-z, -c), negations folded."""
+    size = -c
+    p = relu(ir.add(z, c_(size)))
+    m2 = ir.sub(p, c_(size))  # -(size - p)
+    e = ir.sub(z, m2)
+    return ir.add(m2, ir.mul(e, _scaled(p, 1.0 / size)))
+
+
+def min_exact(x: Node, y: Node) -> Node:
+    """min(x, y), exactly, unless x - y overflows. 12 operations."""
+    r = relu(ir.sub(x, y))  # exactly 0 when x <= y
+    m1 = ir.sub(x, r)  # x when x <= y; else y up to the rounding of x - y
+    gap = ir.sub(y, m1)  # exact: that rounding
+    correction = ir.sub(gap, relu(ir.sub(gap, r)))  # min(gap, r): 0 when r = 0
+    return ir.add(m1, correction)
+
+
+def max_exact(x: Node, y: Node) -> Node:
+    """max(x, y) = -min(-x, -y), exactly, negations folded. 12 operations."""
+    r = relu(ir.sub(y, x))
+    m1 = ir.add(x, r)
+    gap = ir.sub(y, m1)
+    correction = ir.add(gap, relu_of_negative(ir.add(gap, r)))
+    return ir.add(m1, correction)
+
+
+def _halved(select, x: Node, y: Node) -> Node:
+    """select(x/2, y/2) doubled: x/2 - y/2 cannot overflow where x - y could."""
+    m = select(_half(x), _half(y))
+    return ir.add(m, m)
+
+
+def lower_min(x: Node, y: Node) -> Node:
+    if y.is_const:
+        return _min_constant(x, y.value)
+    if x.is_const:
+        return _min_constant(y, x.value)
+    return _halved(min_exact, x, y)
+
+
+def lower_max(x: Node, y: Node) -> Node:
+    if y.is_const:
+        return _max_constant(x, y.value)
+    if x.is_const:
+        return _max_constant(y, x.value)
+    return _halved(max_exact, x, y)
+
+
+# Below this size a constant cannot make x - c overflow (x - c is x, rounded).
+_SMALL_CONSTANT = 2.0**103
+
+
+def _min_constant(x: Node, c: float) -> Node:
+    if c == 0:
+        return min_zero(x)
+    if c < 0:  # c - relu(c - x): exact for x >= 2c, else two roundings of one sign
+        return ir.sub(c_(c), relu(ir.sub(c_(c), x)))
+    if nonnegative(x):
+        return min_bounded(x, c)
+    return min_exact(x, c_(c)) if c < _SMALL_CONSTANT else _halved(min_exact, x, c_(c))
+
+
+def _max_constant(x: Node, c: float) -> Node:
+    if c == 0:
+        return relu(x)
+    if c > 0:  # c + relu(x - c)
+        return ir.add(relu(ir.sub(x, c_(c))), c_(c))
+    return max_exact(x, c_(c)) if -c < _SMALL_CONSTANT else _halved(max_exact, x, c_(c))
+
+
+def lower_clip(x: Node, lo: float, hi: float) -> Node:
+    """clip(x, lo, hi) for constants lo < hi, exact at and beyond both ends."""
+    if lo == -hi:
+        return _clip_symmetric(x, hi)
+    if lo >= 0:  # max(x, lo) >= 0: min_bounded applies
+        return min_bounded(_max_constant(x, lo), hi)
+    if hi <= 0:
+        return max_bounded(_min_constant(x, hi), lo)
+    if -lo <= hi:  # y = max(x, lo) >= lo >= -hi
+        return min_bounded(max_exact(x, c_(lo)), hi)
+    return max_bounded(min_exact(x, c_(hi)), lo)
+
+
+def _clip_symmetric(x: Node, c: float) -> Node:
+    """clip(x, -c, c) at half scale: min(|x|, c)/2 with x's sign put back, exactly.
+
+    The factor 2 at the end makes the gradient at x = 0 one (a sign trick at
+    full scale would give 1/2 there, MindSpore's Abs gradient at 0 being 0).
+    """
+    h = _half(x)
+    g = ir.abs_(h)
+    m = min_bounded(g, 0.5 * c)
+    q = ir.sub(m, ir.sub(g, h))  # m for x >= 0, <= -m for x < 0
+    return ir.mul(c_(2.0), ir.sub(ir.add(q, ir.abs_(q)), m))
+
+
+def lower_huber(x: Node, delta: float, scale: float = 1.0) -> Node:
+    """(0.5 m1^2 + delta r) / scale; smooth_l1 is huber(x, beta) / beta."""
+    a = ir.abs_(x)
+    r = relu(ir.sub(a, c_(delta)))
+    m1 = ir.sub(a, r)
+    quadratic = ir.mul(c_(0.5 / scale), ir.square(m1))
+    return ir.add(quadratic, _scaled(r, delta / scale))
+
+
+# pinball's 4-operation form cancels on its smaller slope; beyond this many
+# roundings of error it pays to spend a fifth operation on an exact split.
+PINBALL_SHORT_FORM_ULPS = 4.0
+
+
+def lower_pinball(x: Node, tau: float) -> Node:
+    """max(-tau x, (1 - tau) x)."""
+    h = _half(x)
+    g = ir.abs_(h)
+    if 1 + 2 * abs(0.5 - tau) / min(tau, 1 - tau) <= PINBALL_SHORT_FORM_ULPS:
+        return ir.add(g, ir.mul(c_(1.0 - 2 * tau), h))  # |x/2| + (1/2 - tau) x
+    if tau >= 0.5:  # relu(-x) + (1 - tau) x: the large slope's part is exact
+        return ir.add(ir.sub(g, h), ir.mul(c_(1.0 - tau), x))
+    return ir.sub(ir.add(h, g), ir.mul(c_(tau), x))  # relu(x) - tau x
+
+
+def lower_eps_insensitive(x: Node, eps: float) -> Node:
+    a = ir.abs_(x)
+    return a if eps == 0 else relu(ir.sub(a, c_(eps)))
+
+
+def lower_tukey(x: Node, c: float) -> Node:
+    """c^2/6 (1 - (1 - t)^3) = t (c^2/2 - t (c^2/2 - t c^2/6)), t = (min(|x|, c)/c)^2.
+
+    Horner in t: no 1 - (1 - t)^3 cancellation at small t.
+    """
+    if c >= 1.0:  # |x/c| first: it cannot overflow
+        m = min_bounded(ir.abs_(ir.mul(c_(1.0 / c), x)), 1.0)
+    else:  # x/c could overflow: clip first
+        m = ir.mul(c_(1.0 / c), min_bounded(ir.abs_(x), c))
+    t = ir.square(m)
+    k = c * c
+    p = ir.add(ir.mul(c_(k / 6), t), c_(-k / 2))
+    p = ir.add(ir.mul(p, t), c_(k / 2))
+    return ir.mul(p, t)
+
+
+def _one(name: str, params: str, build, text: str) -> Rule:
+    """The rule lowering the op ``name``, whose value holds its constant ``params``."""
+    return Rule(name, Pat(name, (Pat.any("x"),), name="node", shown=f"{name}(x, {params})"),
+                lambda x, node: build(x, *node.value), text)
+
+
+LOWERINGS = RuleSet([
+    Rule("min", Pat("min", (Pat.any("x"), Pat.any("y"))), lower_min,
+         "min_exact, or a constant's shorter exact form"),
+    Rule("max", Pat("max", (Pat.any("x"), Pat.any("y"))), lower_max,
+         "max_exact, or a constant's shorter exact form"),
+    _one("clip", "lo, hi", lower_clip, "exact at and beyond both ends"),
+    _one("huber", "delta", lower_huber,
+         "0.5 m1^2 + delta r, m1 = |x| - r, r = relu(|x| - delta)"),
+    _one("smooth_l1", "beta", lambda x, beta: lower_huber(x, beta, beta),
+         "huber(x, beta)/beta, folded"),
+    _one("pinball", "tau", lower_pinball, "|x/2| + (1/2 - tau) x, or an exact split"),
+    _one("eps_insensitive", "eps", lower_eps_insensitive, "relu(|x| - eps)"),
+    _one("tukey", "c", lower_tukey, "Horner in t = (min(|x|, c)/c)^2"),
+])
+
+
+def lower_robust(root: Node) -> Node:
+    """Lower every selection and robust loss (their arguments first)."""
+    return rewrite(root, LOWERINGS, fixpoint=False)
+
