@@ -125,7 +125,18 @@ def infimum(parts: list[Piece]) -> Extremum:
         elif _equal(low, best):
             points += at
             flats += flat
-    return Extremum(best, tuple(_sorted_unique(points)), tuple(flats))
+    return Extremum(best, tuple(_sorted_unique(points)), tuple(_joined(flats)))
+
+
+def _joined(intervals: list) -> list:
+    """Intervals that meet end to start, as one (a flat minimum across a kink)."""
+    out: list = []
+    for lo, hi in intervals:
+        if out and _equal(out[-1][1], lo):
+            out[-1] = (out[-1][0], hi)
+        else:
+            out.append((lo, hi))
+    return out
 
 
 def kinks(parts: list[Piece]) -> list[Kink]:

@@ -186,16 +186,22 @@ def lower_huber(x: Node, delta: float, scale: float = 1.0) -> Node:
     return ir.add(quadratic, _scaled(r, delta / scale))
 
 
-# pinball's 4-operation form cancels on its smaller slope; beyond this many
-# roundings of error it pays to spend a fifth operation on an exact split.
-PINBALL_SHORT_FORM_ULPS = 4.0
+# pinball's 4-operation form cancels on its smaller slope s = min(tau, 1 - tau):
+# its error is at most 1 + |1 - 2 tau| / (2 s) roundings (5 for tau = 0.9). Beyond
+# this many, a fifth operation buys an exact split (at most 2 roundings).
+PINBALL_SHORT_FORM_ULPS = 5.0
+
+
+def pinball_short_form_bound(tau: float) -> float:
+    """The 4-operation form's relative error bound, in units of u."""
+    return 1 + abs(1 - 2 * tau) / (2 * min(tau, 1 - tau))
 
 
 def lower_pinball(x: Node, tau: float) -> Node:
     """max(-tau x, (1 - tau) x)."""
     h = _half(x)
     g = ir.abs_(h)
-    if 1 + 2 * abs(0.5 - tau) / min(tau, 1 - tau) <= PINBALL_SHORT_FORM_ULPS:
+    if pinball_short_form_bound(tau) <= PINBALL_SHORT_FORM_ULPS * (1 + 1e-9):  # 1 - 0.9 < 0.1
         return ir.add(g, ir.mul(c_(1.0 - 2 * tau), h))  # |x/2| + (1/2 - tau) x
     if tau >= 0.5:  # relu(-x) + (1 - tau) x: the large slope's part is exact
         return ir.add(ir.sub(g, h), ir.mul(c_(1.0 - tau), x))
