@@ -80,11 +80,12 @@ CASES = [  # formula, reference (float64, on float64 inputs), bound in roundings
     ("min(d, -3)", lambda x: np.minimum(x, -3.0), 2),
     ("min(d, 5)", lambda x: np.minimum(x, 5.0), 0),
     ("max(d, -5)", lambda x: np.maximum(x, -5.0), 0),
-    ("min(abs(d), 5)", lambda x: np.minimum(np.abs(x), 5.0), 6),
+    ("min(abs(d), 5)", lambda x: np.minimum(np.abs(x), 5.0), 0),
     ("min(abs(d), 0.2)", lambda x: np.minimum(np.abs(x), f32(0.2)), 6),
-    ("clip(d, -1, 1)", lambda x: np.clip(x, -1.0, 1.0), 3),
+    ("clip(d, -1, 1)", lambda x: np.clip(x, -1.0, 1.0), 0),
     ("clip(d, -2.5, 2.5)", lambda x: np.clip(x, -2.5, 2.5), 6),
-    ("clip(d, 0, 5)", lambda x: np.clip(x, 0.0, 5.0), 8),
+    ("clip(d, 0, 5)", lambda x: np.clip(x, 0.0, 5.0), 0),
+    ("clip(d, -4, -1)", lambda x: np.clip(x, -4.0, -1.0), 2),
     ("clip(d, 0.5, 3)", lambda x: np.clip(x, 0.5, 3.0), 8),
     ("clip(d, -3, -0.5)", lambda x: np.clip(x, -3.0, -0.5), 8),
     ("clip(d, -1, 4)", lambda x: np.clip(x, -1.0, 4.0), 6),
@@ -107,7 +108,7 @@ CASES = [  # formula, reference (float64, on float64 inputs), bound in roundings
     ("tukey(d)", lambda x: tukey(x, 4.685), 12),
     ("tukey(d, c=1)", lambda x: tukey(x, 1.0), 12),
     ("tukey(d, c=0.01)", lambda x: tukey(x, 0.01), 12),
-    ("min(square(d), 1)", lambda x: np.minimum(x * x, 1.0), 7),
+    ("min(square(d), 1)", lambda x: np.minimum(x * x, 1.0), 1),
     ("min(square(d), 3)", lambda x: np.minimum(x * x, 3.0), 8),
 ]
 
@@ -151,7 +152,8 @@ def test_float16_where_the_definition_is_finite(formula, reference, bound):
     got = evaluate(program.root, d=x, dtype=np.float16)
     errors = relative_error(got[finite], want[finite], tiny=TINY16)
     assert np.all(np.isfinite(got[finite])), formula
-    assert errors.max() <= (bound + 0.01) * U16, (formula, errors.max() / U16, params)
+    # float16 rounds the forms' constants and halvings coarser: at least one rounding there
+    assert errors.max() <= (max(bound, 1) + 0.01) * U16, (formula, errors.max() / U16, params)
 
 
 # The issue's operation budgets, and where exactness needs more (docs/grammar.md says why).
@@ -159,7 +161,7 @@ OPS = {
     "relu(d)": 3, "huber(d, 1)": 9, "smooth_l1(d, 1)": 9, "pinball(d, 0.9)": 4,
     "eps_insensitive(d, 0.2)": 5,
     # beyond the issue's 10, 7 and 7: no shorter program is exact in float32
-    "clip(d, -1, 1)": 17, "min(square(d), 1)": 10, "min(abs(d), 1)": 9,
+    "clip(d, -1, 1)": 16, "min(square(d), 1)": 10, "min(abs(d), 1)": 9, "min(abs(d), 0.2)": 10,
     "tukey(d)": 16, "pinball(d, 0.99)": 5, "min(d, pred)": 15,
 }
 

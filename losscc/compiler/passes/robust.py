@@ -14,10 +14,13 @@ lists the bounds, tests/test_robust.py measures them from 1e-45 to 3.4e38):
 - relu(x) = h + |h| with h = x/2: exact (h + |h| is 2h or exactly 0), and it
   cannot overflow, unlike (x + |x|)/2; halving loses the last bit of a
   subnormal x only.
-- min(a, c), for a constant c > 0 and a >= -c (a = |x|, say): with
-  p = relu(c - a), m2 = c - p and e = a - m2, min = m2 + e (p/c). m2 is exact
-  for a >= c/2, e is the (exactly computed) rounding error of c - a, and
-  p/c is exactly 0 for a >= c: |error| <= 3u |min|. 9 operations.
+- min(a, c), for a constant c > 0 and a >= 0 (a = |x|, say): with
+  t = c - a, r = relu(-t), m1 = a - r and C = c - (a + t), min = m1 + C,
+  exactly, when c's last significand bit is 0 in float32 and float16 (1, 2,
+  0.5, 5, 100 ...): C recovers the rounding error of a - c. 8 operations.
+  Otherwise p = relu(c - a), m2 = c - p, e = a - m2 and min = m2 + e (p/c):
+  m2 is exact for a >= c/2, e is the exact rounding error of c - a, and p/c
+  is exactly 0 for a >= c: |error| <= 6u |min| (3u for c a power of 2). 9.
 - min(x, y) for any x, y: r = relu(x - y), m1 = x - r, D = y - m1,
   min = m1 + (D - relu(D - r)). Exact (no rounding at all) unless x - y
   overflows; two tensors are halved first so that it cannot. 12 operations.
@@ -37,6 +40,8 @@ its gradient is continuous anyway.
 (0.0, 2.0)
 """
 from __future__ import annotations
+
+import struct
 
 from ... import ir
 from ...ir.patterns import Pat, Rule, RuleSet, rewrite
@@ -72,21 +77,42 @@ def _scaled(x: Node, factor: float) -> Node:
     return x if factor == 1.0 else ir.mul(c_(factor), x)
 
 
-def min_bounded(a: Node, c: float) -> Node:
-    """min(a, c) for a constant c > 0 and a >= -c: within 3u. 9 operations (8 for c = 1)."""
+def even_significand(c: float) -> bool:
+    """c's last significand bit is 0 in float32, and in float16 where c is finite there."""
+    (bits32,) = struct.unpack("<I", struct.pack("<f", c))
+    try:
+        (bits16,) = struct.unpack("<H", struct.pack("<e", c))
+    except OverflowError:  # beyond float16: a float16 cell cannot hold c anyway
+        bits16 = 0
+    return bits32 & 1 == 0 and bits16 & 1 == 0
+
+
+def min_positive(a: Node, c: float) -> Node:
+    """min(a, c) for a constant c > 0 and a >= 0: exact in 8 operations, or within 6u in 9."""
+    if not even_significand(c):
+        return _min_within_roundings(a, c)
+    t = ir.sub(c_(c), a)
+    m1 = ir.sub(a, relu_of_negative(t))  # a - relu(a - c): a for a <= c, else c - err
+    err = ir.sub(c_(c), ir.add(a, t))  # exactly that err for a > 2c, exactly 0 below
+    return ir.add(m1, err)
+
+
+def _min_within_roundings(a: Node, c: float) -> Node:
     p = relu(ir.sub(c_(c), a))  # exactly 0 for a >= c
     m2 = ir.sub(c_(c), p)  # = c for a >= c; = a exactly for a in [c/2, c]
     e = ir.sub(a, m2)  # exact: the rounding error of c - a
     return ir.add(m2, ir.mul(e, _scaled(p, 1.0 / c)))
 
 
-def max_bounded(z: Node, c: float) -> Node:
-    """max(z, c) for a constant c < 0 and z <= -c: -min_bounded(-z, -c), negations folded."""
+def max_negative(z: Node, c: float) -> Node:
+    """max(z, c) for a constant c < 0 and z <= 0: -min_positive(-z, -c), negations folded."""
     size = -c
-    p = relu(ir.add(z, c_(size)))
-    m2 = ir.sub(p, c_(size))  # -(size - p)
-    e = ir.sub(z, m2)
-    return ir.add(m2, ir.mul(e, _scaled(p, 1.0 / size)))
+    if not even_significand(size):
+        return _max_within_roundings(z, c)
+    t = ir.add(z, c_(size))
+    m1 = ir.add(z, relu_of_negative(t))
+    err = ir.add(c_(size), ir.sub(z, t))
+    return ir.sub(m1, err)
 
 
 def min_exact(x: Node, y: Node) -> Node:
@@ -139,7 +165,7 @@ def _min_constant(x: Node, c: float) -> Node:
     if c < 0:  # c - relu(c - x): exact for x >= 2c, else two roundings of one sign
         return ir.sub(c_(c), relu(ir.sub(c_(c), x)))
     if nonnegative(x):
-        return min_bounded(x, c)
+        return min_positive(x, c)
     return min_exact(x, c_(c)) if c < _SMALL_CONSTANT else _halved(min_exact, x, c_(c))
 
 
@@ -155,13 +181,22 @@ def lower_clip(x: Node, lo: float, hi: float) -> Node:
     """clip(x, lo, hi) for constants lo < hi, exact at and beyond both ends."""
     if lo == -hi:
         return _clip_symmetric(x, hi)
-    if lo >= 0:  # max(x, lo) >= 0: min_bounded applies
-        return min_bounded(_max_constant(x, lo), hi)
+    if lo >= 0:  # max(x, lo) >= 0: min_positive applies
+        return min_positive(_max_constant(x, lo), hi)
     if hi <= 0:
-        return max_bounded(_min_constant(x, hi), lo)
-    if -lo <= hi:  # y = max(x, lo) >= lo >= -hi
-        return min_bounded(max_exact(x, c_(lo)), hi)
-    return max_bounded(min_exact(x, c_(hi)), lo)
+        return max_negative(_min_constant(x, hi), lo)
+    if -lo <= hi:  # y = max(x, lo) >= lo >= -hi: within min_positive's reach
+        return _min_within_roundings(max_exact(x, c_(lo)), hi)
+    return _max_within_roundings(min_exact(x, c_(hi)), lo)
+
+
+def _max_within_roundings(z: Node, c: float) -> Node:
+    """max(z, c), c < 0, z <= -c: -_min_within_roundings(-z, -c), negations folded."""
+    size = -c
+    p = relu(ir.add(z, c_(size)))
+    m2 = ir.sub(p, c_(size))
+    e = ir.sub(z, m2)
+    return ir.add(m2, ir.mul(e, _scaled(p, 1.0 / size)))
 
 
 def _clip_symmetric(x: Node, c: float) -> Node:
@@ -172,7 +207,7 @@ def _clip_symmetric(x: Node, c: float) -> Node:
     """
     h = _half(x)
     g = ir.abs_(h)
-    m = min_bounded(g, 0.5 * c)
+    m = min_positive(g, 0.5 * c)
     q = ir.sub(m, ir.sub(g, h))  # m for x >= 0, <= -m for x < 0
     return ir.mul(c_(2.0), ir.sub(ir.add(q, ir.abs_(q)), m))
 
@@ -219,9 +254,9 @@ def lower_tukey(x: Node, c: float) -> Node:
     Horner in t: no 1 - (1 - t)^3 cancellation at small t.
     """
     if c >= 1.0:  # |x/c| first: it cannot overflow
-        m = min_bounded(ir.abs_(ir.mul(c_(1.0 / c), x)), 1.0)
+        m = min_positive(ir.abs_(ir.mul(c_(1.0 / c), x)), 1.0)
     else:  # x/c could overflow: clip first
-        m = ir.mul(c_(1.0 / c), min_bounded(ir.abs_(x), c))
+        m = ir.mul(c_(1.0 / c), min_positive(ir.abs_(x), c))
     t = ir.square(m)
     k = c * c
     p = ir.add(ir.mul(c_(k / 6), t), c_(-k / 2))
