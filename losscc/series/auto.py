@@ -383,8 +383,12 @@ def _both(s: Setting, layout: Layout) -> bool:
     return not (s.even and layout.route in ("v", "u") and not layout.relu and layout.alpha == 0)
 
 
-def search_single(s: Setting, layout: Layout, found: Search) -> None:
-    """Degrees up from the estimate, three fits each, Clenshaw where Horner's rounding fails."""
+def search_single(s: Setting, layout: Layout, found: Search) -> str:
+    """Degrees up from the estimate, three fits each, Clenshaw where Horner's rounding fails.
+
+    Returns how it went: "found", "degree" (one polynomial would need too high a degree:
+    pieces may help), "rounding" (float32 rounding is what fails: pieces will not help),
+    or "dearer" (it costs more than a candidate already found)."""
     var = layout.variables()[0]
     goal = _target(s, layout, var)
     points, exact = _grid(s, layout, _both(s, layout))
@@ -393,8 +397,9 @@ def search_single(s: Setting, layout: Layout, found: Search) -> None:
     if start is None:
         found.notes.append((f"route {layout.route}, {_where(layout)}",
                             f"needs a degree above {MAX_DEGREE}"))
-        return
+        return "degree"
     passed = 0
+    status = "degree"
     for n in range(max(1, start - 2), min(start + 6, MAX_DEGREE) + 1):
         best_here = None
         for kind in FITS:
@@ -405,13 +410,14 @@ def search_single(s: Setting, layout: Layout, found: Search) -> None:
             if c is None:
                 continue
             if c.ops > found.best_ops + 4:
-                return
+                return "dearer"
             screen(s, c, points, exact)
             found.tried.append(c)
             if passes(s, c):
                 found.screened.append(c)
                 best_here = c
             elif c.screened > SCREEN * s.tol and _rounding_bound(c, points, exact, s):
+                status = "rounding"
                 k = build(s, replace(layout, scheme="clenshaw"),
                           [[to_float32(float(v)) for v in cheb]], kind, (n,))
                 if k is not None:
@@ -424,7 +430,8 @@ def search_single(s: Setting, layout: Layout, found: Search) -> None:
             found.best_ops = min(found.best_ops, best_here.ops)
             passed += 1
             if passed >= 2:
-                return
+                break
+    return "found" if passed else status
 
 
 def _rounding_bound(c: Candidate, points: np.ndarray, exact: np.ndarray, s: Setting) -> bool:
@@ -443,7 +450,9 @@ def search_pieces(s: Setting, layout: Layout, found: Search) -> None:
     for var in layout.variables():
         goal = _target(s, layout, var, offset)
         t = np.linspace(-1, 1, 801)
-        for n in range(2, MAX_DEGREE + 1):
+        floor = 1.0 / float(np.max(goal.weight(t)))
+        start = estimate_degree(goal, 0.2 * s.tol * floor) or MAX_DEGREE
+        for n in range(max(2, start - 3), MAX_DEGREE + 1):
             cheb = _fit(goal, n, "minimax of value and slope", vanish_left=var.left)
             if cheb is None:
                 continue
@@ -524,10 +533,9 @@ def search(s: Setting, classic: Optional[Callable[[str], Any]] = None) -> tuple:
                 found.notes.append((f"{method}, degree {a.report.degree}, {k.ops} ops",
                                     f"its derivative is off by {k.gradient:.2g}"))
     single = plans(s)
-    for layout in single:
-        search_single(s, layout, found)
-    if not found.screened:
-        for layout in piecewise_plans(s, single):
+    too_long = [layout for layout in single if search_single(s, layout, found) == "degree"]
+    if not found.screened:  # pieces, where one polynomial needs too high a degree
+        for layout in piecewise_plans(s, too_long):
             search_pieces(s, layout, found)
     order = sorted(found.screened, key=lambda c: (c.ops, c.screened))
     pool: list = sorted(classics, key=lambda k: k.ops)

@@ -209,13 +209,14 @@ def _piece(line: Line, truth: Truth, lo: Fraction, hi: Fraction, far: bool,
         with precision(bits, ORDER + 1):
             centre = to_ball((lo + hi) / 2)
             at_centre = arb_series([centre, 1])
-            e = (line.run(at_centre, signs, arb) - evaluate(f, truth.x, at_centre)).coeffs()
+            e = _coefficients(line.run(at_centre, signs, arb)
+                              - _series(evaluate(f, truth.x, at_centre)))
             f_centre = evaluate(f, truth.x, centre)
         with precision(bits, ORDER + 2):
             ball = hull(to_ball(lo), to_ball(hi))
             over = arb_series([ball, 1])
-            f_over = evaluate(f, truth.x, over).coeffs()
-            p_over = line.run(over, signs, arb).coeffs()
+            f_over = _coefficients(evaluate(f, truth.x, over))
+            p_over = _coefficients(line.run(over, signs, arb))
             last = _coefficient(p_over, ORDER + 1) - _coefficient(f_over, ORDER + 1)
             h = to_ball((hi - lo) / 2)
             approximation = arb(0)
@@ -233,6 +234,15 @@ def _piece(line: Line, truth: Truth, lo: Fraction, hi: Fraction, far: bool,
     if math.isfinite(piece.approximation) and math.isfinite(piece.rounding):
         piece.total = (piece.approximation + piece.rounding) / piece.denominator
     return piece
+
+
+def _series(x: Any) -> Any:
+    """A constant (an arb) as a series (f may not depend on d on a tail piece)."""
+    return x if isinstance(x, arb_series) else arb_series([x])
+
+
+def _coefficients(x: Any) -> list:
+    return x.coeffs() if isinstance(x, arb_series) else [x]
 
 
 def _coefficient(coefficients: list, k: int) -> Any:

@@ -22,12 +22,14 @@ True
 """
 from __future__ import annotations
 
+import functools
+import math
+from fractions import Fraction
 from typing import Callable, Optional
 
 import numpy as np
 
 from ..floats import to_float32
-from .number_systems import HIGH
 
 Function = Callable[[np.ndarray], np.ndarray]
 
@@ -45,7 +47,7 @@ def interpolate(F: Function, degree: int) -> np.ndarray:
 
 def points(degree: int) -> np.ndarray:
     """The minimax fit's points: Chebyshev-Lobatto, dense near the ends (where errors peak)."""
-    m = max(30 * (degree + 1), 1000)
+    m = max(25 * (degree + 1), 600)
     return np.cos(np.pi * np.arange(m) / (m - 1))
 
 
@@ -89,32 +91,41 @@ def minimax(F: Function, weight: Function, degree: int,
     return result.x[:cols] if result.status == 0 else None
 
 
+@functools.lru_cache(maxsize=None)
+def _chebyshev_table(n: int) -> tuple[tuple[int, ...], ...]:
+    """The integer coefficients of T_0 .. T_n in powers of t."""
+    rows = [(1,), (0, 1)]
+    for k in range(2, n + 1):
+        previous, current = rows[k - 2], rows[k - 1]
+        following = [0] + [2 * x for x in current]
+        for i, x in enumerate(previous):
+            following[i] -= x
+        rows.append(tuple(following))
+    return tuple(rows[: n + 1])
+
+
 def monomials(chebyshev: "list[float] | np.ndarray", lo: float, hi: float) -> list[float]:
-    """sum c_k T_k(t), t = (2w - lo - hi)/(hi - lo), as float32 coefficients of w^k."""
+    """sum c_k T_k(t), t = (2w - lo - hi)/(hi - lo), as float32 coefficients of w^k.
+
+    The change of basis is exact (rational arithmetic on the floats given), so only the
+    final rounding to float32 is an error: the monomial coefficients of a centred
+    variable are well conditioned, and nothing here makes them less so.
+    """
     n = len(chebyshev) - 1
-    mid, half = (HIGH.mpf(lo) + HIGH.mpf(hi)) / 2, (HIGH.mpf(hi) - HIGH.mpf(lo)) / 2
-    # T_k(t) as coefficient lists in t, then t = (w - mid)/half substituted
-    in_t = [HIGH.mpf(0)] * (n + 1)
-    previous, current = [HIGH.mpf(1)], [HIGH.mpf(0), HIGH.mpf(1)]
-    for k in range(n + 1):
-        if k == 0:
-            t_k = previous
-        elif k == 1:
-            t_k = current
-        else:
-            following = [HIGH.mpf(0)] + [2 * x for x in current]
-            for j, x in enumerate(previous):
-                following[j] -= x
-            previous, current = current, following
-            t_k = current
-        for j, x in enumerate(t_k):
-            in_t[j] += HIGH.mpf(float(chebyshev[k])) * x
-    in_w = [HIGH.mpf(0)] * (n + 1)
-    for j, a in enumerate(in_t):  # a * ((w - mid)/half)^j, binomially
-        scale = a / half**j
+    table = _chebyshev_table(max(n, 1))
+    c = [Fraction(float(x)) for x in chebyshev]
+    in_t = [sum((c[k] * table[k][j] for k in range(j, n + 1) if j < len(table[k])),
+                Fraction(0)) for j in range(n + 1)]
+    mid = (Fraction(lo) + Fraction(hi)) / 2
+    half = (Fraction(hi) - Fraction(lo)) / 2
+    scaled = [a / half**j for j, a in enumerate(in_t)]  # coefficients of (w - mid)^j
+    if mid == 0:
+        return [to_float32(float(a)) for a in scaled]
+    in_w = [Fraction(0)] * (n + 1)
+    for j, a in enumerate(scaled):  # a (w - mid)^j, binomially
         for i in range(j + 1):
-            in_w[i] += scale * HIGH.binomial(j, i) * (-mid) ** (j - i)
-    return [to_float32(float(c)) for c in in_w]
+            in_w[i] += a * math.comb(j, i) * (-mid) ** (j - i)
+    return [to_float32(float(a)) for a in in_w]
 
 
 def trim(coefficients: list[float]) -> list[float]:
@@ -130,12 +141,12 @@ def trim(coefficients: list[float]) -> list[float]:
 
 
 def exactly(coefficients: list[float], w: float) -> float:
-    """sum c_k w^k in 40-digit arithmetic (the float32 polynomial's true value), as a float.
+    """sum c_k w^k exactly (the float32 polynomial's true value), rounded to a float.
 
     >>> exactly([1.0, 0.5], 3.0)
     2.5
     """
-    total = HIGH.mpf(0)
+    total, x = Fraction(0), Fraction(w)
     for c in reversed(coefficients):
-        total = total * HIGH.mpf(w) + HIGH.mpf(c)
+        total = total * x + Fraction(c)
     return float(total)
