@@ -426,8 +426,8 @@ def logcosh_r(n: int, rounds: int, warmup: int) -> dict:
         return [approximation.program.load(f"LogCoshR{suffix}", fuse=fuse), NaiveLogCosh(),
                 StableLogCosh()]
 
-    out: dict = {"ops": approximation.program.op_count, "bound": approximation.report.certified_bound,
-                 "labels": labels, "n": n}
+    out: dict = {"ops": approximation.program.op_count, "labels": labels, "n": n,
+                 "bound": approximation.report.certified_bound}
     # where the naive loss overflows, and what the others give there
     far_p, far_t = ms.Tensor(np.float32([100.0, 1e30])), ms.Tensor(np.float32([0.0, 0.0]))
     plain = cells(False)

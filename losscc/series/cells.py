@@ -44,7 +44,7 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 
 from .. import ir
-from ..floats import to_float32
+from ..floats import show, to_float32
 
 ROUTES = ("u", "v", "d", "o")
 
@@ -95,6 +95,44 @@ class Layout:
         """The linear part's slope in u = |d| on side ``side`` (exactly, in reals)."""
         return side * self.alpha + (self.beta if self.route == "u" else 0.0)
 
+    def linear_text(self) -> str:
+        """The linear part, as text ("" if none)."""
+        if self.relu:
+            return f"{show(self.alpha)}*d + {show(self.beta)}*|d|"
+        terms = []
+        if self.alpha:
+            terms.append(f"{show(self.alpha)}*d")
+        if self.beta and self.route == "u":
+            terms.append("|d|" if self.beta == 1 else f"{show(self.beta)}*|d|")
+        return " + ".join(terms)
+
+    def variable_texts(self) -> list[str]:
+        """Each polynomial's variable, as text.
+
+        >>> Layout("u", clip=6.5, reach=6.5, beta=1.0, knots=(2.0,)).variable_texts()
+        ['w0 = 4*(min(|d|, 2)) - 4', 'w1 = 4*(clip(|d|, 2, 6.5) - 2) - 9']
+        """
+        x = "|d|" if self.kappa == 1 else f"{show(self.kappa)}*|d|"
+        if self.route == "d":
+            return ["w = d"]
+        if self.route == "o":
+            return [f"w = d^2 - {show(_centre(self.reach ** 2 / 2))} (the cell is d*p(w))"]
+        if self.route == "v":
+            if self.clip is not None:
+                return [f"w = (2*min(|d|, {show(self.clip)}))^2 - {show(2 * self.clip ** 2)}"]
+            return [f"w = d^2 - {show(_centre(self.reach ** 2 / 2))}"]
+        if not self.knots:
+            if self.clip is not None:
+                return [f"w = 2*min({x}, {show(self.clip)}) - {show(self.clip)}"]
+            return [f"w = {x} - {show(_centre(self.top / 2))}"]
+        sigma = 4 if self.clip is not None else 2
+        out = []
+        for j, (a, b) in enumerate(zip(self.edges, self.edges[1:])):
+            part = (f"min({x}, {show(b)})" if a == 0
+                    else f"clip({x}, {show(a)}, {show(b)}) - {show(a)}")
+            out.append(f"w{j} = {sigma}*({part}) - {show(sigma * (b - a) / 2)}")
+        return out
+
     def variables(self) -> list[Variable]:
         """The polynomials' variables, in order."""
         k = self.kappa
@@ -123,7 +161,8 @@ class Layout:
                                  constant(2 * k))]
             c = _centre(self.top / 2)  # w = k u - c
             return [Variable(-c, self.top - c, lambda w: (w + c) / k, False, constant(k))]
-        # pieces: v_j in [0, sigma*L_j] (sigma = 4 clipped, 2 on a finite range), w_j = v_j - sigma*L_j/2
+        # pieces: v_j in [0, sigma*L_j] (sigma = 4 clipped, 2 on a finite range),
+        # w_j = v_j - sigma*L_j/2
         sigma = 4.0 if self.clip is not None else 2.0
         out = []
         for j, (a, b) in enumerate(zip(self.edges, self.edges[1:])):

@@ -52,6 +52,8 @@ class Reference:
         self.plain = sp.lambdify(target.x, target.expr, MODULES)
         self.slope = sp.lambdify(target.x, sp.diff(target.expr, target.x), MODULES)
         self.tails = {s: sp.lambdify(U, expr, MODULES) for s, expr in (tails or {}).items()}
+        self.tail_slopes = {s: sp.lambdify(U, sp.diff(expr, U), MODULES)
+                            for s, expr in (tails or {}).items()}
 
     def __call__(self, d: np.ndarray) -> np.ndarray:
         d = np.asarray(d, dtype=np.float64)
@@ -71,8 +73,15 @@ class Reference:
         d = np.asarray(d, dtype=np.float64)
         with np.errstate(all="ignore"):
             if self.target.through_abs:
-                return np.broadcast_to(self.slope(np.abs(d)), d.shape) * np.sign(d)
-            return np.broadcast_to(self.slope(d), d.shape).astype(np.float64)
+                out = np.broadcast_to(self.slope(np.abs(d)), d.shape) * np.sign(d)
+            else:
+                out = np.broadcast_to(self.slope(d), d.shape).astype(np.float64)
+            out = np.array(out, dtype=np.float64)
+            for s, slope in self.tail_slopes.items():  # f(d) = tail(s*d) on side s
+                far = ((np.abs(d) > NEAR) | ~np.isfinite(out)) & (np.sign(d) == s)
+                if far.any():
+                    out[far] = s * np.broadcast_to(slope(np.abs(d[far])), d[far].shape)
+        return out
 
 
 def run_float32(root: ir.Node, d: np.ndarray) -> np.ndarray:

@@ -38,11 +38,20 @@ class Log1p(sp.Function):
 
     nargs = 1
 
+    def fdiff(self, argindex: int = 1) -> Any:
+        return 1 / (1 + self.args[0])
+
 
 class Powm1(sp.Function):
     """(1 + x)^q - 1, kept opaque (``Powm1(x, q)``)."""
 
     nargs = 2
+
+    def fdiff(self, argindex: int = 1) -> Any:
+        x, q = self.args
+        if argindex == 1:
+            return q * (1 + x) ** (q - 1)
+        return (1 + x) ** q * sp.log(1 + x)
 
 
 def _np_log1p(x: Any) -> Any:

@@ -242,7 +242,8 @@ def _decay(stable: Any) -> str:
         steps = [b - a for a, b in zip(logs, logs[1:])]
         orders = [float(step / mpmath.log(2)) for step in steps]
         rates = [float(-step / u) for step, u in zip(steps, (50, 100, 200))]
-    if all(math.isfinite(p) for p in orders) and abs(orders[2] - orders[1]) < 0.02 and orders[2] < 0:
+    steady = all(math.isfinite(p) for p in orders) and abs(orders[2] - orders[1]) < 0.02
+    if steady and orders[2] < 0:
         return f"algebraically (like u^{orders[2]:.3g})"
     if all(math.isfinite(r) for r in rates) and rates[2] > 0:
         if abs(rates[2] - rates[1]) < 0.02 * rates[2]:
