@@ -100,7 +100,7 @@ def approximate(
     "taylor" or "chebyshev".
     """
     reduction_ = parse_reduction(reduction)
-    method = resolve_method(method, tol)
+    method = resolve_method(method, tol, about)
     if order is None and tol is None:
         order = DEFAULT_ORDER
     check_options(order, tol, range, about, method)

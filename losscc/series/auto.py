@@ -44,7 +44,7 @@ import sympy as sp
 from ..errors import LossccError
 from ..floats import show
 from ..language.reduction import Reduction
-from .candidates import (CLIP_STEP, MAX_CERTIFIED, Candidate, Search, Setting, both_signs,
+from .candidates import (CLIP_STEP, MAX_CERTIFIED, PIECES_FROM, Candidate, Search, Setting, both_signs,
                          certify_candidate, gradient_reach, piecewise_plans, plans, search_pieces,
                          search_single)
 from .cell_certificate import Truth
@@ -132,9 +132,12 @@ def search(s: Setting, classic: Optional[Callable[[str], Any]] = None) -> tuple:
                 found.notes.append((f"{method}, degree {a.report.degree}, {k.ops} ops",
                                     f"its derivative is off by {k.gradient:.2g}"))
     single = plans(s)
-    too_long = [layout for layout in single if search_single(s, layout, found) == "degree"]
-    if not found.screened:  # pieces, where one polynomial needs too high a degree
-        for layout in piecewise_plans(s, too_long):
+    for layout in single:
+        search_single(s, layout, found)
+    # Pieces: lower degrees on shorter intervals, where one polynomial is long (or missing)
+    cheapest = min(found.screened, key=lambda c: c.ops, default=None)
+    if cheapest is None or max(cheapest.degrees) >= PIECES_FROM:
+        for layout in piecewise_plans(s, single):
             search_pieces(s, layout, found)
     order = sorted(found.screened, key=lambda c: (c.ops, c.screened))
     pool: list = sorted(classics, key=lambda k: k.ops)
@@ -176,7 +179,11 @@ def refusal(s: Setting, found: Search) -> LossccError:
     message += (f": the best certified tolerance is {best.bound:.3g} ({best.describe()}, "
                 f"{best.ops} ops; approximation {cert.approximation:.2g}, float32 rounding "
                 f"{cert.rounding:.2g}; measured {best.screened:.2g})")
-    if cert.rounding >= 0.5 * s.tol or cert.rounding >= cert.approximation:
+    if best.screened <= 0.5 * s.tol:
+        hint = (f"the cell measures {best.screened:.2g}, but its certificate, mostly the bound "
+                f"on float32 rounding, is {best.bound:.2g}: ask for a --tol of "
+                f"{best.bound:.2g} or more, or a smaller --range")
+    elif cert.rounding >= 0.5 * s.tol or cert.rounding >= cert.approximation:
         hint = (f"float32 rounding, not the degree, limits the accuracy here: ask for a "
                 f"--tol of {best.bound:.2g} or more")
     else:

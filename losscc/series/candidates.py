@@ -47,6 +47,7 @@ ESTIMATE_DEGREE = 64  # the Chebyshev series whose tail estimates the degree
 MAX_CERTIFIED = 6  # candidates certified before giving up
 KNOT_RATIO = 4.0  # pieces: each about this many times longer than the one before
 MAX_PIECES = 6
+PIECES_FROM = 16  # pieces are tried where the cheapest single polynomial has this degree
 CLIP_STEP = 0.125  # clip points and knots are multiples of 1/8: U, 2U, 2U^2 exact
 CLIP_LIMIT = 4096.0
 
@@ -399,8 +400,12 @@ def search_pieces(s: Setting, layout: Layout, found: Search) -> None:
         goal = goal_of(s, layout, var, offset)
         t = np.linspace(-1, 1, 801)
         floor = 1.0 / float(np.max(goal.weight(t)))
-        start = estimate_degree(goal, 0.2 * s.tol * floor) or MAX_DEGREE
-        for n in range(max(2, start - 3), MAX_DEGREE + 1):
+        start = estimate_degree(goal, 0.2 * s.tol * floor)
+        if start is None:
+            found.notes.append((f"route u, {len(layout.knots) + 1} pieces",
+                                f"a piece needs a degree above {MAX_DEGREE}"))
+            return
+        for n in range(max(2, start - 2), min(start + 4, MAX_DEGREE) + 1):
             cheb = _fit(goal, n, "minimax of value and slope", vanish_left=var.left)
             if cheb is None:
                 continue

@@ -17,14 +17,17 @@ DEFAULT_ORDER = 8
 METHODS = ("auto", "taylor", "chebyshev")
 
 
-def resolve_method(method: Optional[str], tol: Optional[float]) -> str:
-    """The method to run: "auto" (the default) means auto with --tol, Taylor with --order.
+def resolve_method(method: Optional[str], tol: Optional[float], about: float = 0.0) -> str:
+    """The method to run: "auto" (the default) means auto with --tol, Taylor with --order
+    (or with --about, which only Taylor has).
 
     >>> resolve_method(None, 1e-4), resolve_method("auto", None), resolve_method("chebyshev", None)
     ('auto', 'taylor', 'chebyshev')
+    >>> resolve_method(None, 1e-4, about=0.5)
+    'taylor'
     """
     if method is None or method == "auto":
-        return "auto" if tol is not None else "taylor"
+        return "auto" if tol is not None and about == 0 else "taylor"
     return method
 
 

@@ -8,7 +8,8 @@ the cancellation symbolic instead:
 - ``log(A) = log(L) + log1p(A/L - 1)``, with ``log(L)`` expanded
   (``log(c) + p*log(u) + k*u``), so that its linear part cancels against the
   asymptote exactly, in SymPy;
-- ``A^q = L^q + L^q * powm1(A/L - 1, q)``;
+- ``A^q = L^q + L^q * powm1(A/L - 1, q)``, for fractional and negative q
+  (a quotient 1/A too);
 - ``atan(A) = pi/2 - atan(1/A)`` where A -> +oo.
 
 "Dominant" is the largest exponential rate, then the largest power of u,
@@ -91,7 +92,7 @@ def _stable(e: Any) -> Any:
         return log_head if rest == 0 else log_head + Log1p(_tidy(rest / head))
     if isinstance(e, sp.atan) and sp.limit(args[0], U, sp.oo) == sp.oo:
         return sp.pi / 2 - sp.atan(sp.expand(1 / args[0]))  # atan(A) = pi/2 - atan(1/A), A > 0
-    if isinstance(e, sp.Pow) and not e.exp.is_Integer and not e.exp.has(U):
+    if isinstance(e, sp.Pow) and not e.exp.has(U) and not (e.exp.is_Integer and e.exp > 0):
         base, q = args
         head, rest = _split_dominant(base)
         power = sp.powsimp(sp.expand_power_base(head**q, force=True), force=True)

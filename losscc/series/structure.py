@@ -230,18 +230,18 @@ def _vanishes(e: Any) -> bool:
 
 
 def _decay(stable: Any) -> str:
-    """How the remainder decays, read off its values at u = 50, 100, 200, 400 (60 digits):
+    """How the remainder decays, read off its values at u = 1e3, 2e3, 4e3, 8e3 (60 digits):
     exponentially (rate), faster, or algebraically (order). Descriptive only: the
     certificate encloses the remainder itself."""
     fn = sp.lambdify(U, stable, MPMATH_FUNCTIONS)
     with mpmath.workdps(60):
         try:
-            logs = [mpmath.log(abs(fn(mpmath.mpf(u)))) for u in (50, 100, 200, 400)]
+            logs = [mpmath.log(abs(fn(mpmath.mpf(u)))) for u in (1000, 2000, 4000, 8000)]
         except (ValueError, ZeroDivisionError, TypeError):
             return "(rate unknown)"
         steps = [b - a for a, b in zip(logs, logs[1:])]
         orders = [float(step / mpmath.log(2)) for step in steps]
-        rates = [float(-step / u) for step, u in zip(steps, (50, 100, 200))]
+        rates = [float(-step / u) for step, u in zip(steps, (1000, 2000, 4000))]
     steady = all(math.isfinite(p) for p in orders) and abs(orders[2] - orders[1]) < 0.02
     if steady and orders[2] < 0:
         return f"algebraically (like u^{orders[2]:.3g})"
