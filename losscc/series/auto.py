@@ -44,9 +44,9 @@ import sympy as sp
 from ..errors import LossccError
 from ..floats import show
 from ..language.reduction import Reduction
-from .candidates import (CLIP_STEP, MAX_CERTIFIED, PIECES_FROM, Candidate, Search, Setting, both_signs,
-                         certify_candidate, gradient_reach, piecewise_plans, plans, search_pieces,
-                         search_single)
+from .candidates import (CLIP_STEP, MAX_CERTIFIED, PIECES_FROM, Candidate, Search, Setting,
+                         both_signs, certify_candidate, gradient_reach, piecewise_plans, plans,
+                         search_pieces, search_single)
 from .cell_certificate import Truth
 from .cell_report import CellReport
 from .replay import Reference, dense, gradient_error, largest, mixed, run_float32
@@ -87,8 +87,8 @@ def _no_structure(target: Target, tol: float, e: NoStructure,
     if found is not None:
         r, ops, bound = found
         hint = (f"on a finite range it is reachable: [-{show(r)}, {show(r)}] is certified at "
-                f"{bound:.3g} with {ops} operations (--range {show(r)} --tol {tol:g}); "
-                "a larger range needs a larger --tol")
+                f"{bound:.3g} with {ops} operations (--range {show(r)} --tol {tol:g}), the "
+                "largest of the ranges tried")
     return target.error(f"no approximation on all of R: {e.reason}", hint=hint)
 
 
