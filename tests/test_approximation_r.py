@@ -252,6 +252,18 @@ def test_pseudo_huber_on_r_takes_pieces():
     assert np.max(mixed(slope64(a.program.root, g), slope)) <= 1e-3
 
 
+def test_pieces_on_a_range_for_a_loss_of_abs_d():
+    a = approximate("log(1 + abs(d))", tol=1e-5, range=50)
+    assert a.report.method == "piecewise"
+    d = float32_points(50.0)
+    exact = np.log1p(np.abs(d.astype(np.float64)))
+    assert np.max(mixed(run32(a.program.root, d), exact)) <= a.report.certified_bound <= 1e-5
+    g = np.linspace(-12, 12, 24_001)
+    g = g[g != 0]  # the kink: MindSpore's Abs'(0) = 0 there, f has no derivative
+    slope = np.sign(g) / (1 + np.abs(g))
+    assert np.max(mixed(slope64(a.program.root, g), slope)) <= 1e-3
+
+
 # The certificate against deliberately bad or alternative schemes -----------------------
 
 def _clipped_logcosh(scheme, n=16, U=6.5):
@@ -303,6 +315,49 @@ def test_certificate_bounds_good_and_bad_schemes(scheme, worse_than):
         assert measured > worse_than
     else:
         assert cert.bound < 1e-5
+
+
+def test_clenshaw_cells_are_certified_too():
+    """Clenshaw's recurrence in t = w / U, in place of Horner, for the same cell."""
+    from losscc.compiler.program import Program
+    from losscc.series.cells import Layout
+
+    U, n = 6.5, 16
+    t = np.cos(np.pi * (np.arange(n + 1) + 0.5) / (n + 1))
+    u = U * (t + 1) / 2
+    cheb = np.polynomial.chebyshev.chebfit(t, np.log1p(np.exp(-2 * u)) - math.log(2), n)
+    layout = Layout("u", clip=U, reach=U, beta=1.0, scheme="clenshaw")
+    raw = layout.build([[float(np.float32(c)) for c in cheb]])
+    root = Program.from_ir("log(cosh(d))", raw, lowered=True).root
+    cert = certify(Line.of(root), _logcosh_truth(), U, U)
+    d = float32_points(math.inf)
+    exact, _ = logcosh(d.astype(np.float64))
+    measured = float(np.max(mixed(run32(root, d), exact)))
+    assert measured <= cert.bound < 1e-5
+
+
+def test_the_compiler_keeps_the_centred_form():
+    """Program.from_ir(lowered=True) skips the polynomial pass, which would expand the
+    centred Horner form in w = |d| - 5 into powers of |d| (two operations fewer), the
+    basis that fails in float32."""
+    from losscc.compiler.program import Program
+    from losscc.series.cells import Layout
+    from losscc.series.fitting import monomials
+
+    R, n = 10.0, 14
+    layout = Layout("u", clip=None, reach=R, beta=1.0)
+    var = layout.variables()[0]
+    t = np.cos(np.pi * (np.arange(n + 1) + 0.5) / (n + 1))
+    u = R * (t + 1) / 2
+    cheb = np.polynomial.chebyshev.chebfit(t, np.sqrt(1 + u * u) - 1 - u, n)
+    raw = layout.build([monomials(cheb, var.lo, var.hi)])
+    kept = Program.from_ir("sqrt(1 + d^2) - 1", raw, lowered=True)
+    expanded = Program.from_ir("sqrt(1 + d^2) - 1", raw)
+    assert expanded.op_count < kept.op_count
+    d = float32_points(R)
+    exact, _ = pseudo_huber(d.astype(np.float64))
+    assert np.max(mixed(run32(kept.root, d), exact)) < 2e-4
+    assert np.max(mixed(run32(expanded.root, d), exact)) > 2e-3
 
 
 def test_naive_clip_is_caught():

@@ -248,12 +248,13 @@ def goal_of(s: Setting, layout: Layout, var: Variable, offset: float = 0.0) -> G
         u = u_of(t)
         rate = var.rate(u)
         with np.errstate(all="ignore"):
-            out = (s.reference.derivative(u) - slope) * half / rate
+            out = (s.reference.right_derivative(u) - slope) * half / rate
         return np.where(rate > 0, out, 0.0)
 
     def dweight(t: np.ndarray) -> np.ndarray:
         u = u_of(t)
-        return ratio * var.rate(u) / half / np.maximum(1.0, np.abs(s.reference.derivative(u)))
+        return ratio * var.rate(u) / half / np.maximum(1.0,
+                                                       np.abs(s.reference.right_derivative(u)))
 
     return Goal(F, weight, dF, dweight)
 

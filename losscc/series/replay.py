@@ -6,6 +6,9 @@ these operations). The reference is f in float64: as written for
 |d| <= NEAR, and through its stable form (``structure``) beyond, where
 cosh(d) and exp(d) would overflow.
 
+Without a stable form (no asymptote: a loss on a range only) f is
+evaluated as written everywhere.
+
 The grids: ``grid`` spreads points over the approximated part and, on R,
 geometrically beyond it up to 1e30, then 1e35, 3e38 and float32's largest
 number; ``dense`` adds thousands of float32 neighbours of each edge and, on
@@ -59,13 +62,27 @@ class Reference:
         d = np.asarray(d, dtype=np.float64)
         x = np.abs(d) if self.target.through_abs else d
         out = np.full(d.shape, np.nan)
-        near = np.abs(d) <= NEAR
+        # as written up to NEAR, and everywhere on a side without a stable tail
+        near = (np.abs(d) <= NEAR) | ~np.isin(np.sign(d), list(self.tails))
         with np.errstate(all="ignore"):
             out[near] = np.broadcast_to(self.plain(x[near]), x[near].shape)
             for s, tail in self.tails.items():
                 far = ~near & (np.sign(d) == s) | (near & ~np.isfinite(out) & (np.sign(d) == s))
                 if far.any():
                     out[far] = np.broadcast_to(tail(np.abs(d[far])), d[far].shape)
+        return out
+
+    def right_derivative(self, u: np.ndarray) -> np.ndarray:
+        """f'(u) from the right, for u >= 0 (at 0 too: g'(0) for an f of |d|)."""
+        u = np.asarray(u, dtype=np.float64)
+        if not self.target.through_abs:
+            return self.derivative(u)
+        with np.errstate(all="ignore"):
+            out = np.array(np.broadcast_to(self.slope(u), u.shape), dtype=np.float64)
+            if 1 in self.tail_slopes:
+                far = (u > NEAR) | ~np.isfinite(out)
+                if far.any():
+                    out[far] = np.broadcast_to(self.tail_slopes[1](u[far]), u[far].shape)
         return out
 
     def derivative(self, d: np.ndarray) -> np.ndarray:
