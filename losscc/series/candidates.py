@@ -219,9 +219,22 @@ class Goal:
 
 
 def goal_of(s: Setting, layout: Layout, var: Variable, offset: float = 0.0) -> Goal:
+    """What the polynomial in ``var`` must follow: f(u) - slope*u - offset, u = |d| (d on
+    route d), with the mixed measure's weights. On routes u and v one polynomial serves
+    both signs of d, so the weights take the smaller |f| (and |f'|) of the two sides:
+    softplus is large for d > 0 but small for d < 0, where its error counts in full."""
     mid, half = (var.lo + var.hi) / 2, (var.hi - var.lo) / 2
     slope = layout.slope(1)
     ratio = s.tol / s.gtol
+    both = layout.route in ("u", "v") and not s.even
+
+    def size(u: np.ndarray) -> np.ndarray:
+        value = np.abs(s.reference(u))
+        return np.minimum(value, np.abs(s.reference(-u))) if both else value
+
+    def steepness(u: np.ndarray) -> np.ndarray:
+        value = np.abs(s.reference.right_derivative(u))
+        return np.minimum(value, np.abs(s.reference.derivative(-u))) if both else value
 
     def u_of(t: np.ndarray) -> np.ndarray:
         return var.to_u(mid + half * np.asarray(t, dtype=np.float64))
@@ -242,7 +255,7 @@ def goal_of(s: Setting, layout: Layout, var: Variable, offset: float = 0.0) -> G
         return s.reference(u) - slope * u - offset
 
     def weight(t: np.ndarray) -> np.ndarray:
-        return 1.0 / np.maximum(1.0, np.abs(s.reference(u_of(t))))
+        return 1.0 / np.maximum(1.0, size(u_of(t)))
 
     def dF(t: np.ndarray) -> np.ndarray:
         u = u_of(t)
@@ -253,8 +266,7 @@ def goal_of(s: Setting, layout: Layout, var: Variable, offset: float = 0.0) -> G
 
     def dweight(t: np.ndarray) -> np.ndarray:
         u = u_of(t)
-        return ratio * var.rate(u) / half / np.maximum(1.0,
-                                                       np.abs(s.reference.right_derivative(u)))
+        return ratio * var.rate(u) / half / np.maximum(1.0, steepness(u))
 
     return Goal(F, weight, dF, dweight)
 
