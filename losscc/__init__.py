@@ -59,20 +59,25 @@ def compile(formula: str, reduction: str = "mean", name: Optional[str] = None,  
 
 def taylor(expr: Any, order: Optional[int] = None, tol: Optional[float] = None,
            range: Optional[float] = None, about: float = 0.0,  # noqa: A002
-           method: str = "taylor", reduction: str = "mean", name: Optional[str] = None) -> Any:
-    """Any analytic loss as a truncated polynomial: a ready LossBase cell.
+           method: str = "auto", reduction: str = "mean", name: Optional[str] = None) -> Any:
+    """Any analytic loss as a certified polynomial or cell: a ready LossBase cell.
 
     ``expr`` is a formula string (exp, log, tanh, ... allowed) or a SymPy
-    expression in d. Give ``order`` (highest power kept, default 8) or ``tol``
-    (smallest degree whose certified error on [-range, range] is <= tol).
-    ``method="chebyshev"`` interpolates on [-range, range] instead. The cell
-    carries ``.report`` (degree, polynomial, radius of convergence, measured
-    and certified error; ``.report.to_json()``) and ``.source_code``.
-    ``losscc.series.approximate`` gives the same without importing MindSpore.
+    expression in d. Give ``order`` (highest power kept, default 8: a Taylor
+    polynomial) or ``tol``: with ``method="auto"`` (the default) the cheapest
+    of Taylor, Chebyshev and structured or piecewise cells whose certified
+    mixed error |cell - f| / max(1, |f|) on [-range, range] is <= tol.
+    ``range=math.inf`` is all of R: a loss with a linear or constant
+    asymptote (log(cosh(d)), log(1 + exp(d)), 1 - exp(-d^2/2)) is its
+    asymptote plus a polynomial of a clipped |d|, certified for every float32
+    d. ``method="taylor"`` or ``"chebyshev"`` asks for one route. The cell
+    carries ``.report`` (what it is, measured and certified error;
+    ``.report.to_json()``) and ``.source_code``. ``losscc.series.approximate``
+    gives the same without importing MindSpore.
 
     Example (imports MindSpore)::
 
-        loss = losscc.taylor("log(cosh(d))", tol=1e-4, range=1)
+        loss = losscc.taylor("log(cosh(d))", tol=1e-5, range=math.inf)
         print(loss.report.text())
     """
     from .series import approximate

@@ -26,7 +26,7 @@ from ..language.grammar import one_line
 from ..language.reduction import Reduction, parse_reduction
 from ..language.to_ir import formula_to_ir
 from .emit import check_name, emit
-from .passes import optimise
+from .passes import PIPELINE, optimise
 from .schedule import Schedule, schedule
 
 
@@ -42,10 +42,21 @@ class Program:
 
     @classmethod
     def from_ir(cls, formula: str, raw: ir.Node, reduction: "str | Reduction" = "mean",
-                command: str = "compile") -> "Program":
-        """Optimise ``raw`` (built by losscc.language.to_ir or the series route) into a Program."""
+                command: str = "compile", lowered: bool = False) -> "Program":
+        """Optimise ``raw`` (built by losscc.language.to_ir or the series route) into a Program.
+
+        ``lowered``: ``raw`` is already an evaluation scheme (a certified approximation's
+        Horner form in a centred variable, say), so the ``polynomials`` pass, which would
+        expand it and re-lower it in another basis with other rounding, is skipped.
+        """
         reduction = parse_reduction(reduction)
-        root, _ = optimise(raw)
+        if lowered:
+            root = raw
+            for name, run in PIPELINE:
+                if name != "polynomials":
+                    root = run(root)
+        else:
+            root, _ = optimise(raw)
         if not ir.variables(root) & {"d", "pred"}:
             raise LossccError(
                 f"the loss simplifies to {ir.describe(root)}, which does not depend on the "

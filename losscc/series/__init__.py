@@ -42,7 +42,9 @@ from .certificate import Certified, certify
 from .chebyshev import chebyshev_polynomial
 from .grid_error import GRID_POINTS, Measured, exact_values, grid, measure, screen
 from .lowering import float32_coefficients, to_program
-from .options import DEFAULT_ORDER, MAX_DEGREE, check_options, default_range
+from .auto import approximate_auto
+from .cell_report import CellReport
+from .options import DEFAULT_ORDER, MAX_DEGREE, check_options, default_range, resolve_method
 from .radius import radius_of_convergence
 from .report import Report
 from .rounding import rounding_bound
@@ -62,7 +64,7 @@ class Approximation:
     """The truncated loss: its Program (for source and cells) and its Report."""
 
     program: Program
-    report: Report
+    report: "Report | CellReport"
 
     def source(self, name: Optional[str] = None) -> str:
         """The generated module of the LossBase subclass (class ``name``)."""
@@ -82,22 +84,31 @@ def approximate(
     tol: Optional[float] = None,
     range: Optional[float] = None,  # noqa: A002 - the issue's name for it
     about: float = 0.0,
-    method: str = "taylor",
+    method: Optional[str] = None,
     reduction: str = "mean",
 ) -> Approximation:
-    """Truncate ``expr`` (a formula or SymPy expression in d) to a compiled polynomial.
+    """Truncate ``expr`` (a formula or SymPy expression in d) to a compiled polynomial or cell.
 
     ``order``: the highest power kept; or ``tol``: the smallest degree whose
     certified error on the range is at most tol (default: order 8).
     ``range``: the report covers d in [-range, range] (Chebyshev interpolates
-    there; default for Taylor: 1, or half the radius of convergence if smaller).
+    there; default for Taylor: 1, or half the radius of convergence if smaller);
+    ``math.inf`` is all of R (method auto).
+    ``method``: "auto" (the default; with ``tol``, the cheapest certified of
+    Taylor, Chebyshev and the structured and piecewise cells of ``auto``, for
+    the mixed error |cell - f| / max(1, |f|); with ``order``, Taylor),
+    "taylor" or "chebyshev".
     """
     reduction_ = parse_reduction(reduction)
+    method = resolve_method(method, tol, about)
     if order is None and tol is None:
         order = DEFAULT_ORDER
     check_options(order, tol, range, about, method)
     target = prepare(expr)
     about = float(about)
+    if method == "auto":
+        assert tol is not None
+        return _auto(expr, target, float(tol), range, reduction)
     if target.through_abs and about < 0:
         raise LossccError(f"--about {show(about)} is negative, but this loss is expanded in "
                           "a = abs(d) >= 0", hint="expand about a point >= 0", source="options")
@@ -153,6 +164,23 @@ def approximate(
                  f"|error| <= {certified.bound:.3g}")
         return Approximation(dataclasses.replace(program, formula=label), report)
     raise misses.error(target, tol, r, method, exact)
+
+
+def _auto(expr: Any, target: Target, tol: float, range: Optional[float],  # noqa: A002
+          reduction: str) -> Approximation:
+    """method="auto": the classic routes compete with the structured cells (``auto``)."""
+    if range is None:
+        range = default_range(radius_of_convergence(target), 0.0)  # noqa: A001
+
+    def classic(method: str) -> Approximation:
+        return approximate(expr, tol=tol, range=range, method=method, reduction=reduction)
+
+    program, report = approximate_auto(target, tol, float(range), parse_reduction(reduction),
+                                       classic)
+    label = (f"{target.label.strip()}\n# losscc taylor: {report.headline}, "
+             f"error <= {report.certified_bound:.3g}"
+             + (" (mixed)" if isinstance(report, CellReport) else ""))
+    return Approximation(dataclasses.replace(program, formula=label), report)
 
 
 def _report(target: Target, method: str, about: float, r: float, program: Program,

@@ -14,14 +14,31 @@ from ..limits import MAX_SERIES_DEGREE
 
 MAX_DEGREE = MAX_SERIES_DEGREE  # highest degree --order takes and --tol tries
 DEFAULT_ORDER = 8
-METHODS = ("taylor", "chebyshev")
+METHODS = ("auto", "taylor", "chebyshev")
+
+
+def resolve_method(method: Optional[str], tol: Optional[float], about: float = 0.0) -> str:
+    """The method to run: "auto" (the default) means auto with --tol, Taylor with --order
+    (or with --about, which only Taylor has).
+
+    >>> resolve_method(None, 1e-4), resolve_method("auto", None), resolve_method("chebyshev", None)
+    ('auto', 'taylor', 'chebyshev')
+    >>> resolve_method(None, 1e-4, about=0.5)
+    'taylor'
+    """
+    if method is None or method == "auto":
+        return "auto" if tol is not None and about == 0 else "taylor"
+    return method
 
 
 def check_options(order: Optional[int], tol: Optional[float], range: Optional[float],  # noqa: A002
                   about: float, method: str) -> None:
-    """Refuse a request that makes no sense, naming the option (exit 2 on the CLI)."""
+    """Refuse a request that makes no sense, naming the option (exit 2 on the CLI).
+
+    ``method`` is the resolved one (``resolve_method``).
+    """
     if method not in METHODS:
-        raise LossccError(f"unknown method {method!r}", hint="use taylor or chebyshev",
+        raise LossccError(f"unknown method {method!r}", hint="use auto, taylor or chebyshev",
                           source="options")
     if order is not None and tol is not None:
         raise LossccError("give --order or --tol, not both", source="options")
@@ -31,8 +48,13 @@ def check_options(order: Optional[int], tol: Optional[float], range: Optional[fl
                           hint=f"a whole number from 1 to {MAX_DEGREE}", source="options")
     if tol is not None and not (math.isfinite(tol) and tol > 0):
         raise LossccError(f"--tol {tol} is not a positive number", source="options")
-    if range is not None and not (math.isfinite(range) and 0 < range <= 1e6):
-        raise LossccError(f"--range {range} is not a positive number (up to 1e6)",
+    if range is not None and math.isinf(range) and range > 0:
+        if method != "auto":
+            raise LossccError(f"--range inf needs --method auto and --tol (not {method})",
+                              hint="one polynomial in d cannot hold on all of R; auto builds "
+                              "a clipped cell with the loss's own asymptote", source="options")
+    elif range is not None and not (math.isfinite(range) and 0 < range <= 1e6):
+        raise LossccError(f"--range {range} is not a positive number (up to 1e6, or inf)",
                           source="options")
     if not math.isfinite(about) or abs(about) > 1e6:
         raise LossccError(f"--about {about} is not a finite number (up to 1e6)",
@@ -41,7 +63,7 @@ def check_options(order: Optional[int], tol: Optional[float], range: Optional[fl
         raise LossccError("--method chebyshev needs --range R",
                           hint="Chebyshev interpolation is near-minimax on [-R, R]",
                           source="options")
-    if method == "chebyshev" and about != 0:
+    if method in ("chebyshev", "auto") and about != 0:
         raise LossccError("--about applies to --method taylor only", source="options")
 
 

@@ -44,6 +44,8 @@ class Report:
     tolerance: Optional[float] = None
     asked_degree: Optional[int] = None  # the degree tried; `degree` is the highest kept term
     lost_terms: int = 0  # nonzero terms that are 0 once rounded to float32
+    choice: str = ""  # with method auto: why this polynomial won
+    gradient_error: Optional[float] = None  # with method auto: mixed, measured on [-12, 12]
 
     @property
     def polynomial(self) -> str:
@@ -94,6 +96,11 @@ class Report:
         if self.tolerance is not None:
             lines.append(f"  tolerance {self.tolerance:.3g}: met (degree {self.degree} is the "
                          "smallest whose certified bound meets it)")
+        if self.gradient_error is not None:
+            lines.append(f"  derivative: max mixed error {self.gradient_error:.3g} on "
+                         f"[{show(-min(12.0, self.range))}, {show(min(12.0, self.range))}]")
+        if self.choice:
+            lines.append(f"  auto: {self.choice}")
         return "\n".join(lines)
 
     def to_json(self) -> dict:

@@ -20,10 +20,18 @@ exponents. A loss of abs(d) only (e.g. log(1 + abs(d))) is expanded in |d|.
 The report gives the polynomial, its degree and operations, the Taylor
 series' radius of convergence, the float32 program's error measured on a
 dense grid, and a bound on that error proven by interval arithmetic.
-See docs/approximation.md.
+
+With --tol the method is auto: the cheapest (fewest operations) of Taylor,
+Chebyshev and structured or piecewise cells whose certified error meets
+EPS. Its error measure is mixed, |cell - f| / max(1, |f|): EPS is absolute
+where |f| <= 1 and relative beyond. --range inf asks for all of R: a loss
+with a linear or constant asymptote (log(cosh(d)), log(1 + exp(d)),
+1 - exp(-d^2/2)) becomes its asymptote plus a polynomial of a clipped |d|,
+certified for every float32 d up to 3.4e38. See docs/approximation.md.
 
 examples:
   losscc taylor "log(cosh(d))" --order 8
+  losscc taylor "log(cosh(d))" --tol 1e-5 --range inf
   losscc taylor "log(cosh(d))" --tol 1e-4 --range 1
   losscc taylor "log(cosh(d))" --method chebyshev --range 3 --order 12 -o logcosh.py
   losscc taylor "sqrt(1 + d^2) - 1" --order 6 --json
@@ -38,15 +46,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     size.add_argument("--order", type=int, default=None, metavar="N",
                       help="the highest power kept (default 8)")
     size.add_argument("--tol", type=float, default=None, metavar="EPS",
-                      help="the smallest degree whose certified error on the range is <= EPS")
+                      help="the cheapest cell whose certified error on the range is <= EPS "
+                      "(mixed with --method auto, the default with --tol)")
     p.add_argument("--range", type=float, default=None, metavar="R",
-                   help="the report (and Chebyshev) covers d in [-R, R]; default for Taylor: "
-                   "1, or half the radius of convergence if that is smaller")
+                   help="the report (and Chebyshev) covers d in [-R, R]; inf: all of R "
+                   "(--tol only); default for Taylor: 1, or half the radius of convergence "
+                   "if that is smaller")
     p.add_argument("--about", type=float, default=0.0, metavar="C",
                    help="the Taylor expansion point (default 0); the report and --range "
                    "still cover d in [-R, R]")
-    p.add_argument("--method", choices=("taylor", "chebyshev"), default="taylor",
-                   help="taylor (default) or chebyshev (near-minimax on [-R, R]; needs --range)")
+    p.add_argument("--method", choices=("auto", "taylor", "chebyshev"), default="auto",
+                   help="auto (the default: with --tol, the cheapest certified of Taylor, "
+                   "Chebyshev and structured cells; with --order, Taylor), taylor, or "
+                   "chebyshev (near-minimax on [-R, R]; needs --range)")
     add_reduction(p)
     add_class_output(p)
     p.add_argument("--json", action="store_true",
@@ -58,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
     from ...compiler.emit import check_name
     from ...files import write_output
     from ...series import approximate
+    from ...series.cell_report import strict
 
     name = check_name(args.name)
     result = approximate(read_formula(args.formula), order=args.order, tol=args.tol,
@@ -71,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         out = result.report.to_json()
         out["output" if args.output else "source"] = args.output or source
-        sys.stdout.write(json.dumps(out, indent=2) + "\n")
+        sys.stdout.write(json.dumps(strict(out), indent=2, allow_nan=False) + "\n")
     elif args.output:
         sys.stdout.write(result.report.text() + "\n")
         print(f"wrote {args.output}: class {name}, {result.program.op_count} element-wise "
