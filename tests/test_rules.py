@@ -71,7 +71,7 @@ EXAMPLES = {
 
 # Rules that may cost an operation to save accuracy (the principle:
 # float32 accuracy is a cost like operation count), with the operations they may add.
-ACCURACY_RULES = {"min-of-square": 1}  # square(min(|x|, sqrt c)) never forms x^2 = inf
+ACCURACY_RULES = {"min-of-square": 2}  # square(min(|x|, sqrt c)) never forms x^2 = inf
 
 
 def first_rule(node):

@@ -179,6 +179,8 @@ def _max_constant(x: Node, c: float) -> Node:
 
 def lower_clip(x: Node, lo: float, hi: float) -> Node:
     """clip(x, lo, hi) for constants lo < hi, exact at and beyond both ends."""
+    if lo <= 0 and nonnegative(x):  # the lower end never binds
+        return _min_constant(x, hi)
     if lo == -hi:
         return _clip_symmetric(x, hi)
     if lo >= 0:  # max(x, lo) >= 0: min_positive applies
