@@ -39,15 +39,17 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from .. import floats
 from .balls import arb, hull, precision, upper
 from .straight_line import Line
 
 __all__ = ["Running", "adjoint", "precision", "rounding_error", "running"]
 
-UNIT = arb(2) ** -24
-UNDERFLOW = arb(2) ** -150  # half the smallest subnormal: a product's absolute error there
-OVERFLOW = arb(2) ** 128 * (1 - arb(2) ** -25)  # rounds to inf from here on
-FLOAT32_MAX = arb(2) ** 128 * (1 - arb(2) ** -24)
+# losscc.floats' limits as balls (exact: they are binary numbers)
+UNIT = arb(floats.FLOAT32_UNIT)
+UNDERFLOW = arb(floats.FLOAT32_MIN_SUBNORMAL) / 2  # a product's absolute error there
+OVERFLOW = arb(floats.FLOAT32_MAX) + UNIT * arb(2) ** 127  # rounds to inf from here on
+FLOAT32_MAX = arb(floats.FLOAT32_MAX)
 
 
 def _power_of_two(x: Any) -> bool:
