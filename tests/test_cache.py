@@ -32,11 +32,13 @@ HARNESS = textwrap.dedent('''
     role, sync, count, naive = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "naive"
     source = losscc.program(open(sys.argv[5]).read()).source("BigLoss")
     if naive:  # the control: a writer that leaves half-written files for a while
-        def write_in_pieces(path, text):
-            with open(path, "w") as f:
-                for i in range(0, len(text), len(text) // 20 + 1):
-                    f.write(text[i:i + len(text) // 20 + 1]); f.flush(); time.sleep(0.005)
-        losscc.compiler.load.write_atomic = write_in_pieces
+        from losscc.cache import CacheDir
+        def write_in_pieces(self, name, data):
+            fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600, dir_fd=self.fd)
+            with os.fdopen(fd, "wb") as f:
+                for i in range(0, len(data), len(data) // 20 + 1):
+                    f.write(data[i:i + len(data) // 20 + 1]); f.flush(); time.sleep(0.005)
+        CacheDir.write = write_in_pieces
     # A barrier: every process is ready before any goes.
     (sync / f"ready-{role}-{os.getpid()}").touch()
     while len(list(sync.glob("ready-*"))) < count:

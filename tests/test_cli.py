@@ -140,16 +140,14 @@ def test_formula_starting_with_a_minus(capsys):
     assert out[-2:] == ["t1 = sub(d, d3)", "loss = mean(t1)"]
 
 
-def test_grammar_tables_are_cached_only_where_losscc_may_write(tmp_path, monkeypatch):
-    from losscc.language.grammar import _tables_cache
-
-    grammar = "start: NAME\n%import common.CNAME -> NAME\n"
-    monkeypatch.setenv("LOSSCC_CACHE_DIR", str(tmp_path / "missing"))
-    assert _tables_cache(grammar) is False
-    monkeypatch.setenv("LOSSCC_CACHE_DIR", str(tmp_path))
-    path = _tables_cache(grammar)
-    assert path.startswith(str(tmp_path)) and path.endswith(".lark")
-    assert _tables_cache(grammar + "\n") != path  # another grammar, another file
+def test_compile_neither_reads_nor_writes_the_cache(tmp_path):
+    """The parse tables ship in the package: compile never touches the cache directory."""
+    cache = tmp_path / "cache"
+    result = subprocess.run([sys.executable, "-m", "losscc", "compile", "d^4", "--ir"],
+                            capture_output=True, text=True,
+                            env={**os.environ, "LOSSCC_CACHE_DIR": str(cache)})
+    assert result.returncode == 0 and result.stdout.splitlines()[-1] == "loss = mean(d4)"
+    assert not cache.exists()
 
 
 def test_compile_works_with_a_read_only_cache(tmp_path):

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Optional
 
 from ..compiler.emit import SHAPE_MODES
 from ..compiler.runtime import MODES
+from ..limits import MAX_FORMULA_BYTES
 
 if TYPE_CHECKING:  # annotations only: importing losscc.training here would load NumPy
     from ..training.train import TrainOptions
@@ -32,10 +33,29 @@ def add_class_output(p: argparse.ArgumentParser) -> None:
 
 
 def read_formula(text: str) -> str:
-    """The formula argument, or standard input when it is '-'."""
+    """The formula argument, or standard input when it is '-' (at most MAX_FORMULA_BYTES)."""
     if text == "-":
-        text = sys.stdin.read()
+        text = _read_stdin(MAX_FORMULA_BYTES)
     return text.removeprefix("\ufeff")  # a byte-order mark some editors write first
+
+
+def _read_stdin(limit: int) -> str:
+    """Standard input as UTF-8 text, refused once it is longer than ``limit`` bytes."""
+    from ..errors import LossccError
+
+    stream = getattr(sys.stdin, "buffer", None)
+    data = stream.read(limit + 1) if stream is not None else sys.stdin.read(limit + 1)
+    if len(data) > limit:
+        raise LossccError(f"standard input holds more than {limit} bytes, the most a "
+                          "formula may have", source="stdin",
+                          hint="a formula is one expression; is this the right input?")
+    if isinstance(data, str):
+        return data
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise LossccError(f"standard input is not UTF-8 text: byte {e.start} is "
+                          f"{data[e.start]:#04x}", source="stdin") from None
 
 
 def add_training_options(p: argparse.ArgumentParser) -> None:

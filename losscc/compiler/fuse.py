@@ -20,10 +20,11 @@ What a user should know, all measured on MindSpore 2.10 (CPU):
   more at its first GRAPH_MODE call.
 - AKG writes scratch files: kernels under ``$MS_COMPILER_CACHE_PATH`` (default:
   the working directory) and a ``dsa_transfrom.log`` into the working
-  directory of the build server. :func:`enable` points the first at losscc's
-  cache (``<cache>/graph-kernel``, unless the variable is already set) and
-  starts the server from there (the working directory is set for that start
-  only and restored at once), so nothing lands in the user's directory.
+  directory of the build server. :func:`enable` points the first at a private
+  subdirectory of losscc's cache (``<cache>/graph-kernel``, mode 0700, unless
+  the variable is already set) and starts the server from there (the working
+  directory is set for that start only and restored at once), so nothing
+  lands in the user's directory.
 """
 from __future__ import annotations
 
@@ -61,11 +62,14 @@ def enable() -> Path:
 
 
 def scratch_dir() -> Path:
-    """``$MS_COMPILER_CACHE_PATH``, else ``<losscc cache>/graph-kernel`` (created, exported)."""
-    from ..cache import cache_dir
+    """``$MS_COMPILER_CACHE_PATH``, else the private ``<losscc cache>/graph-kernel`` (exported).
 
+    MindSpore builds fused kernels there and loads them again, so the default
+    is a subdirectory of losscc's checked cache (``losscc.cache``), created
+    with mode 0700: another account must not be able to plant a kernel.
+    """
     configured = os.environ.get(SCRATCH_ENV)
-    directory = Path(configured) if configured else cache_dir() / "graph-kernel"
+    directory = Path(configured) if configured else _private_scratch()
     try:
         directory.mkdir(parents=True, exist_ok=True)
         if not os.access(directory, os.W_OK | os.X_OK):
@@ -73,11 +77,24 @@ def scratch_dir() -> Path:
     except OSError as e:
         raise LossccError(
             f"cannot use {directory} for graph-kernel fusion's scratch files: {e.strerror or e}",
-            hint=f"set {SCRATCH_ENV} (or LOSSCC_CACHE_DIR) to a writable directory",
+            hint=f"set {SCRATCH_ENV} (or LOSSCC_CACHE_DIR) to a directory only you can write",
             source="fuse",
         ) from None
     os.environ[SCRATCH_ENV] = str(directory)  # MindSpore reads it at each graph compile
     return directory
+
+
+def _private_scratch() -> Path:
+    from ..cache import PRIVATE_HINT, CacheDir, cache_location
+
+    try:
+        with CacheDir(cache_location().path) as cache:
+            return Path(cache.subdir("graph-kernel"))
+    except LossccError as e:
+        raise LossccError(
+            f"graph-kernel fusion needs a private directory for its kernels: {e.message}",
+            hint=f"set {SCRATCH_ENV} to a directory only you can write, or " + PRIVATE_HINT,
+            source="fuse") from None
 
 
 def _require_decorator() -> None:

@@ -24,7 +24,7 @@ from types import SimpleNamespace
 from typing import Any, Callable, Optional
 
 from .interpret import interpret
-from .nodes import Node
+from .nodes import Node, topological
 
 Monomial = tuple[tuple[Node, int], ...]
 
@@ -67,7 +67,10 @@ class Polynomial:
         out = dict(self.terms)
         for m, c in other.terms.items():
             out[m] = out.get(m, 0) + sign * c
-        return type(self)(out)
+        total = type(self)(out)
+        if self.MAX_TERMS is not None and len(total.terms) > self.MAX_TERMS:
+            raise TooLarge(f"more than {self.MAX_TERMS} terms")
+        return total
 
     def __add__(self, other: "Polynomial") -> "Polynomial":
         return self._add(other, 1)
@@ -141,6 +144,54 @@ class ExactPolynomial(Polynomial):
     @classmethod
     def _float_coefficients(cls) -> bool:
         return False
+
+
+def degree_bound(root: Node, cap: int) -> int:
+    """The degree of ``root`` as a polynomial in its variables, counting abs(x) as x.
+
+    An upper bound (cancellation may lower the true degree), computed in one
+    iterative pass; it saturates at ``cap + 1``, so the numbers stay small
+    however deep squares are nested.
+
+    >>> from losscc import ir
+    >>> d = ir.var("d")
+    >>> degree_bound(ir.mul(ir.abs_(d), ir.square(ir.add(d, ir.const(1.0)))), 1024)
+    3
+    >>> x = d
+    >>> for _ in range(60):
+    ...     x = ir.square(x)
+    >>> degree_bound(x, 1024)
+    1025
+    """
+    degree: dict[int, int] = {}
+    for node in topological(root):
+        args = [degree[id(a)] for a in node.args]
+        if node.op == "const":
+            k = 0
+        elif node.op == "var":
+            k = 1
+        elif node.op == "mul":
+            k = args[0] + args[1]
+        elif node.op == "square":
+            k = 2 * args[0]
+        elif node.op == "pow":
+            k = int(node.value) * args[0]  # type: ignore[arg-type]
+        else:  # add, sub, neg, abs and every operation that keeps the degree
+            k = max(args)
+        degree[id(node)] = min(k, cap + 1)
+    return degree[id(root)]
+
+
+def check_degree(root: Node, text: str, start: int, end: int) -> None:
+    """Refuse a loss whose degree is above MAX_DEGREE (nested squares multiply degrees)."""
+    from ..errors import LossccError
+    from ..limits import MAX_DEGREE
+
+    if degree_bound(root, MAX_DEGREE) > MAX_DEGREE:
+        raise LossccError(
+            f"the loss has a degree above {MAX_DEGREE} in its inputs", text=text, start=start,
+            end=end, hint="each square(...) doubles the degree and a product adds them up; "
+            f"compile takes losses up to degree {MAX_DEGREE}, as it does powers (d^{MAX_DEGREE})")
 
 
 def of_region(root: Node, kind: type, arithmetic: frozenset,

@@ -10,9 +10,11 @@ of the front ends ``losscc.language.to_ir`` (→ IR) and
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..errors import LossccError
+from ..limits import MAX_FORMULA_CODE, MAX_FORMULA_LENGTH
 from .grammar import code_only, parser
 
 EXAMPLE = "square(d)"
@@ -22,6 +24,7 @@ def parse(text: str, start: str = "formula", source: str = "formula") -> Any:
     """Parse ``text`` from the grammar rule ``start``; raise LossccError on bad input."""
     if not isinstance(text, str):
         raise LossccError(f"the {source} must be a string, got {type(text).__name__}")
+    _check_size(text, source)
     _check_not_empty(text, source)
     _check_parentheses(text, source)
     from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
@@ -54,6 +57,27 @@ def parse(text: str, start: str = "formula", source: str = "formula") -> Any:
     except UnexpectedInput as e:  # UnexpectedEOF and any future kind
         pos = getattr(e, "pos_in_stream", None) or _end_of_code(text)
         raise LossccError(f"cannot parse the {source}", text=text, start=pos, source=source) from None
+
+
+def _check_size(text: str, source: str) -> None:
+    """Refuse, before any parsing, a text whose size alone would take too long to compile."""
+    if len(text) > MAX_FORMULA_LENGTH:
+        raise LossccError(
+            f"the {source} is longer than {MAX_FORMULA_LENGTH} characters", text=text,
+            start=MAX_FORMULA_LENGTH, source=source, hint="this is where the limit is reached")
+    code = code_only(text)
+    seen = 0
+    for match in _CODE.finditer(code):
+        seen += match.end() - match.start()
+        if seen > MAX_FORMULA_CODE:
+            raise LossccError(
+                f"the {source} has more than {MAX_FORMULA_CODE} characters of code (comments "
+                "and blanks not counted)", text=text, start=match.end() - (seen - MAX_FORMULA_CODE),
+                source=source, hint="this is where the limit is reached; a loss that long "
+                "takes too long to compile: write it shorter (powers, square(...))")
+
+
+_CODE = re.compile(r"\S+")
 
 
 def _check_not_empty(text: str, source: str) -> None:

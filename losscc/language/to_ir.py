@@ -21,6 +21,7 @@ from .. import ir
 from ..errors import LossccError
 from ..floats import float32_trouble, show
 from ..ir.interpret import fold_scalar
+from ..ir.polynomial import check_degree
 from ..limits import MAX_EXPONENT
 from .parse import parse
 from .table import FUNCTIONS, Constant, Function
@@ -38,6 +39,7 @@ class Term:
 def formula_to_ir(text: str) -> ir.Node:
     """Parse a compile formula into (unoptimised) IR; raise LossccError if it is bad."""
     term = transform(_ToIR(text), parse(text))
+    check_degree(term.node, text, term.start, term.end)
     variables = ir.variables(term.node)
     if not variables & {"d", "pred"}:
         depends = " and ".join(sorted(variables)) if variables else "nothing"

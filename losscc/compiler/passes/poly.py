@@ -10,7 +10,9 @@ lowers that again, choosing the cheapest of a few evaluation schemes:
   one ends with one multiplication by x (d * q(d^2));
 - a plain sum of monomials, each power along its addition chain;
 - the region as written, which wins whenever expansion does not pay
-  (square(d + 1) is 2 operations; d^2 + 2d + 1 is 3).
+  (square(d + 1) is 2 operations; d^2 + 2d + 1 is 3), and whenever the
+  lowering would be less accurate in float32 (``accuracy``: expanding
+  square(d-100)*square(d+100) cancels catastrophically near d = 100).
 
 Powers of an absolute value may also be reduced, abs(y)^2k = y^2k, which
 writes a polynomial in a = abs(d) as E(d^2) + a*O(d^2), with one Abs; that
@@ -31,7 +33,8 @@ from typing import Optional
 from ... import ir
 from ...ir.patterns import Pat, Rule, RuleSet, rewrite
 from ...ir.polynomial import Polynomial, TooLarge, of_region
-from ...limits import MAX_POLY_DEGREE, MAX_POLY_TERMS
+from ...limits import MAX_POLY_CANDIDATES, MAX_POLY_DEGREE, MAX_POLY_TERMS
+from .accuracy import keeps_accuracy
 from .powers import count_ops
 from .rules import identities
 
@@ -48,12 +51,14 @@ class RegionPolynomial(Polynomial):
 
 
 def cheapest(region: ir.Node) -> ir.Node:
-    """``region`` or its Horner/monomial lowering, whichever takes fewer operations."""
+    """``region`` or its Horner/monomial lowering: the lowering if it is shorter and as accurate."""
     poly = to_poly(region)
     if poly is None:
         return region
     candidate = lower_poly(poly.terms)
-    return candidate if count_ops(candidate) < count_ops(region) else region
+    if count_ops(candidate) >= count_ops(region):
+        return region
+    return candidate if keeps_accuracy(region, candidate) else region
 
 
 LOWER_REGION = RuleSet([Rule(
@@ -111,6 +116,19 @@ def _lift_abs(poly: Terms, a: ir.Node) -> Optional[Terms]:
 
 
 # Lowering -----------------------------------------------------------------
+#
+# A polynomial is lowered pivot by pivot: split by the powers of one atom
+# (an Abs first: it appears at most to the first power once reduced, so
+# abs(d) is split off once; else the atom of highest degree), lower each
+# coefficient polynomial the same way, and join them by Horner's rule or as
+# a sum of monomials, whichever is shorter. A pivot abs(y) may also be
+# rewritten through abs(y)^2 = y^2 (both ways), and each form is lowered and
+# counted. That search is exponential in the number of Abs atoms, so it has
+# a budget: after MAX_POLY_CANDIDATES polynomials, only the plain splits are
+# made. The work is a loop over a stack of tasks (no recursion), each
+# polynomial lowered once (a memo), so neither depth nor time grows with the
+# number of atoms faster than their product with the terms.
+
 
 def lower_poly(poly: Terms, rewrite_abs: bool = True) -> ir.Node:
     """IR (with pow nodes) evaluating ``poly`` by its cheapest scheme.
@@ -119,26 +137,84 @@ def lower_poly(poly: Terms, rewrite_abs: bool = True) -> ir.Node:
     in the two other forms of a^2 = y^2: every a^2k as y^2k (E(y^2) + a O(y^2)),
     and, when y has only even powers, every y^2k as a^2k (Horner in a alone).
     """
-    atoms = sorted({atom for m in poly for atom, _ in m}, key=lambda a: a.digest)
-    if not atoms:
-        return ir.const(poly.get((), 0.0))
-    # Pivot on an Abs atom first (it appears at most to the first power), so
-    # abs(d) is split off once; then on the atom of highest degree.
-    pivot = max(atoms, key=lambda a: (a.op == "abs", _degree(poly, a)))
-    by_power: dict[int, Terms] = {}
-    for m, c in poly.items():
-        e = dict(m).get(pivot, 0)
-        rest = tuple(item for item in m if item[0] is not pivot)
-        by_power.setdefault(e, {})[rest] = c
-    coefficients = {e: lower_poly(q) for e, q in by_power.items()}
-    candidates = [_horner(pivot, coefficients), _monomials(pivot, coefficients)]
-    if rewrite_abs and pivot.op == "abs":
-        if max(by_power) >= 2:
-            candidates.append(lower_poly(_reduce_abs(poly, pivot), rewrite_abs=False))
-        lifted = _lift_abs(poly, pivot)
-        if lifted is not None:
-            candidates.append(lower_poly(lifted, rewrite_abs=False))
-    return min(candidates, key=count_ops)  # first of the cheapest: deterministic
+    return _Lowering().run(_Task(poly, rewrite_abs))
+
+
+class _Task:
+    """One polynomial to lower; ``plan`` finds the lowerings it waits for."""
+
+    __slots__ = ("key", "poly", "rewrite_abs", "pivot", "coefficients", "alternatives",
+                 "planned")
+
+    def __init__(self, poly: Terms, rewrite_abs: bool) -> None:
+        self.poly = poly
+        self.rewrite_abs = rewrite_abs
+        self.key = (frozenset(poly.items()), rewrite_abs)
+        self.pivot: Optional[ir.Node] = None
+        self.coefficients: dict[int, _Task] = {}
+        self.alternatives: list[_Task] = []
+        self.planned = False
+
+    def plan(self, may_try_forms: bool) -> None:
+        self.planned = True
+        poly = self.poly
+        atoms = sorted({atom for m in poly for atom, _ in m}, key=lambda a: a.digest)
+        if not atoms:
+            return
+        self.pivot = pivot = max(atoms, key=lambda a: (a.op == "abs", _degree(poly, a)))
+        by_power: dict[int, Terms] = {}
+        for m, c in poly.items():
+            e = dict(m).get(pivot, 0)
+            rest = tuple(item for item in m if item[0] is not pivot)
+            by_power.setdefault(e, {})[rest] = c
+        self.coefficients = {e: _Task(q, True) for e, q in by_power.items()}
+        if self.rewrite_abs and pivot.op == "abs" and may_try_forms:
+            forms = [_reduce_abs(poly, pivot) if max(by_power) >= 2 else None,
+                     _lift_abs(poly, pivot)]
+            self.alternatives = [_Task(f, False) for f in forms if f is not None]
+
+    def needs(self) -> list["_Task"]:
+        return [*self.coefficients.values(), *self.alternatives]
+
+    def lower(self, done: dict) -> ir.Node:
+        if self.pivot is None:
+            return ir.const(self.poly.get((), 0.0))
+        coefficients = {e: done[t.key] for e, t in self.coefficients.items()}
+        candidates = [_horner(self.pivot, coefficients), _monomials(self.pivot, coefficients)]
+        candidates += [done[t.key] for t in self.alternatives]
+        if len(candidates) == 2 and candidates[0] is candidates[1]:
+            return candidates[0]  # exponents 0 and 1 only: one form, nothing to count
+        return min(candidates, key=count_ops)  # first of the cheapest: deterministic
+
+
+class _Lowering:
+    """One lower_poly call: a stack of tasks, the memo of lowered polynomials, the budget."""
+
+    def __init__(self) -> None:
+        self.done: dict = {}
+        self.planned = 0
+
+    def run(self, root: _Task) -> ir.Node:
+        stack = [root]
+        while stack:
+            task = stack[-1]
+            if task.key in self.done:
+                stack.pop()
+                continue
+            if not task.planned:
+                self.planned += 1
+                task.plan(may_try_forms=self.planned <= MAX_POLY_CANDIDATES)
+                pending = [t for t in task.needs() if t.key not in self.done]
+                if pending:
+                    stack.extend(pending)
+                    continue
+            elif any(t.key not in self.done for t in task.needs()):
+                # Everything a task waits for is lowered before it is seen again, unless it
+                # waits for itself: a bug.
+                raise RuntimeError("the polynomial lowering waits on itself")
+            self.done[task.key] = task.lower(self.done)
+            stack.pop()
+        return self.done[root.key]
 
 
 def _degree(poly: Terms, atom: ir.Node) -> int:

@@ -1,0 +1,267 @@
+"""Is a rewrite at least as accurate in float32 as what it replaces? (The polynomial pass asks.)
+
+Expanding a product can cancel catastrophically near its roots:
+square(d-100)*square(d+100) expanded is (d^2 - 20000)*d^2 + 1e8, which in
+float32 gives 8.0 at d = 100.01 where the formula as written gives 4.0021.
+So a rewritten region is taken only if, at every probe point x,
+
+    B_candidate(x) <= 2 * B_written(x) + ULPS * ulp32(f(x))
+
+where B is the running first-order bound of the float32 rounding error of
+each form, step by step as MindSpore runs it (every +, -, * and Square
+rounds to float32; powers along their addition chains), on the same inputs
+(``d`` is the float32 difference the cell computes first, alike for both
+forms), and f is the region's value. The factor 2 and
+the ULPS leave room for forms whose bounds differ only by the order of
+operations; a cancellation costs orders of magnitude more.
+
+The probe points are where accuracy is lost: along each variable (the
+others held at a few values), 0, the roots of f (bisection between sign
+changes on a grid of +-2^(k/2), from 2^-24 to 2^40) and the local minima of
+|f| on that grid (double roots, near misses; refined by golden-section
+search), each with neighbours s*(1 +- 2^-j) from one ulp out to 6%; and a
+thinned copy of the grid.
+
+Everything here is Python floats (and ``struct`` for float32 rounding):
+``losscc compile`` imports neither NumPy nor SymPy.
+
+>>> from losscc import ir
+>>> d, c = ir.var("d"), ir.const(100.0)
+>>> written = ir.mul(ir.square(ir.sub(d, c)), ir.square(ir.add(d, c)))
+>>> d2 = ir.square(d)
+>>> expanded = ir.add(ir.mul(ir.sub(d2, ir.const(20000.0)), d2), ir.const(1e8))
+>>> keeps_accuracy(written, expanded)
+False
+>>> keeps_accuracy(expanded, written)
+True
+"""
+from __future__ import annotations
+
+import math
+import struct
+from typing import Callable, Sequence
+
+from ... import ir
+from .powers import lower_powers
+
+ULPS = 4.0  # the "few ulps" a rewrite may add
+OFFSETS = (23, 22, 21, 19, 17, 14, 11, 8, 6, 4)  # neighbours s*(1 +- 2^-j) of a special point
+ZERO_OFFSETS = (1, 3, 6, 10, 14, 20, 30, 50, 80, 126)  # and +-2^-j around 0
+GRID = tuple(-(2.0 ** (k / 2)) for k in range(80, -49, -1)) + (0.0,) + tuple(
+    2.0 ** (k / 2) for k in range(-48, 81))
+THINNED = GRID[::6]
+LINE_VALUES = (0.0, 1.0, -3.25, 1000.0)  # the other variables, for a region in several
+FLOAT32_MAX = 3.4028234663852886e38
+UNIT = 2.0 ** -24  # float32's unit roundoff
+TINY = 2.0 ** -150  # half the smallest subnormal: what rounding near 0 may lose
+BISECTIONS = 80
+GOLDEN_STEPS = 60
+
+_F32 = struct.Struct("<f")
+
+
+def keeps_accuracy(written: ir.Node, candidate: ir.Node) -> bool:
+    """Whether ``candidate`` is as accurate in float32 as ``written`` (same function) everywhere probed."""
+    roots = (lower_powers(written), lower_powers(candidate))
+    variables = sorted(ir.variables(roots[0]) | ir.variables(roots[1]))
+    if not variables:
+        return True
+    program = _Program(roots, variables)
+    for line in _lines(len(variables)):
+        def value(x: float, line: tuple = line) -> float:
+            return program.values(_point(line, x))[0]
+
+        for x in probes(value):
+            (fw, bw), (fc, bc) = program.bounds(_point(line, x))
+            if not abs(fw) <= FLOAT32_MAX or bw == math.inf:
+                continue  # float32 overflows as written too: no accuracy to keep
+            if not bc <= 2.0 * bw + ULPS * ulp32(fw):  # NaN fails too
+                return False
+    return True
+
+
+def f32(x: float) -> float:
+    """``x`` rounded to float32 (to nearest even), as a Python float; inf beyond its range."""
+    try:
+        return _F32.unpack(_F32.pack(x))[0]
+    except OverflowError:
+        return math.copysign(math.inf, x)
+
+
+def ulp32(x: float) -> float:
+    """The spacing of float32 numbers at ``x``."""
+    x = abs(x)
+    if x < 2.0 ** -126:
+        return 2.0 ** -149
+    if x > FLOAT32_MAX:
+        return math.inf
+    return 2.0 ** (math.frexp(x)[1] - 24)
+
+
+def probes(f: Callable[[float], float]) -> list[float]:
+    """Float32 points where a rewrite of ``f`` could lose accuracy (see the module docstring)."""
+    out = set(f32(x) for x in THINNED)
+    for s in special_points(f):
+        s32 = f32(s)
+        if s32 == 0.0:
+            out.add(0.0)
+            out.update(sign * 2.0 ** -j for j in ZERO_OFFSETS for sign in (1.0, -1.0))
+            continue
+        out.add(s32)
+        out.update(f32(s32 * (1.0 + sign * 2.0 ** -j)) for j in OFFSETS for sign in (1.0, -1.0))
+    return sorted(x for x in out if math.isfinite(x))
+
+
+def special_points(f: Callable[[float], float]) -> list[float]:
+    """0, the roots of ``f`` and the local minima of |f| over GRID (f in float64)."""
+    ys = [_safe(f, x) for x in GRID]
+    points = [0.0]
+    for i in range(len(GRID) - 1):
+        y0, y1 = ys[i], ys[i + 1]
+        if math.isnan(y0) or math.isnan(y1):
+            continue
+        if y0 == 0.0:
+            points.append(GRID[i])
+        elif y1 != 0.0 and (y0 > 0) != (y1 > 0):
+            points.append(_bisect(f, GRID[i], GRID[i + 1], y0))
+    size = [abs(y) if not math.isnan(y) else math.inf for y in ys]
+    for i in range(1, len(GRID) - 1):
+        if 0.0 < size[i] <= min(size[i - 1], size[i + 1]) < math.inf:
+            points.append(_golden_minimum(lambda x: abs(_safe(f, x)), GRID[i - 1], GRID[i + 1]))
+    return points
+
+
+def _safe(f: Callable[[float], float], x: float) -> float:
+    y = f(x)
+    return y if math.isfinite(y) else math.nan
+
+
+def _bisect(f: Callable[[float], float], a: float, b: float, fa: float) -> float:
+    for _ in range(BISECTIONS):
+        m = 0.5 * (a + b)
+        if m in (a, b):
+            break
+        fm = _safe(f, m)
+        if math.isnan(fm):
+            break
+        if (fm > 0) == (fa > 0):
+            a, fa = m, fm
+        else:
+            b = m
+    return 0.5 * (a + b)
+
+
+def _golden_minimum(g: Callable[[float], float], a: float, b: float) -> float:
+    """A local minimum of g in [a, b] (NaN counts as large)."""
+    ratio = (math.sqrt(5.0) - 1.0) / 2.0
+    c, d = b - ratio * (b - a), a + ratio * (b - a)
+    gc, gd = _large_if_nan(g(c)), _large_if_nan(g(d))
+    for _ in range(GOLDEN_STEPS):
+        if not a < c < d < b:
+            break
+        if gc < gd:
+            b, d, gd = d, c, gc
+            c = b - ratio * (b - a)
+            gc = _large_if_nan(g(c))
+        else:
+            a, c, gc = c, d, gd
+            d = a + ratio * (b - a)
+            gd = _large_if_nan(g(d))
+    return 0.5 * (a + b)
+
+
+def _large_if_nan(y: float) -> float:
+    return math.inf if math.isnan(y) else y
+
+
+def _lines(count: int) -> list[tuple[int, float]]:
+    """(the variable that moves, the value of the others)."""
+    if count == 1:
+        return [(0, 0.0)]
+    return [(i, fixed) for i in range(count) for fixed in LINE_VALUES]
+
+
+def _point(line: tuple[int, float], x: float) -> list[float]:
+    moving, fixed = line
+    return [x if i == moving else fixed for i in range(3)]
+
+
+# A straight-line program over both roots, interpreted in two ways ---------------
+
+_CONST, _VAR, _ADD, _SUB, _NEG, _MUL, _SQUARE, _ABS = range(8)
+_CODES = {"add": _ADD, "sub": _SUB, "neg": _NEG, "mul": _MUL, "square": _SQUARE, "abs": _ABS}
+
+
+class _Program:
+    """The nodes of both roots, each once, in an order that evaluates arguments first."""
+
+    def __init__(self, roots: Sequence[ir.Node], variables: list[str]) -> None:
+        order: list[ir.Node] = []
+        seen: set[int] = set()
+        for root in roots:
+            for node in ir.topological(root):
+                if id(node) not in seen:
+                    seen.add(id(node))
+                    order.append(node)
+        index = {id(node): i for i, node in enumerate(order)}
+        self.code: list[tuple[int, int, int, float]] = []
+        for node in order:
+            args = [index[id(a)] for a in node.args] + [0, 0]
+            if node.op == "const":
+                self.code.append((_CONST, 0, 0, float(node.value)))  # type: ignore[arg-type]
+            elif node.op == "var":
+                self.code.append((_VAR, variables.index(node.value), 0, 0.0))
+            elif node.op in _CODES:
+                self.code.append((_CODES[node.op], args[0], args[1], 0.0))
+            else:
+                raise ValueError(f"no float32 model for the IR op {node.op!r}")
+        self.roots = [index[id(root)] for root in roots]
+
+    def values(self, point: list[float]) -> list[float]:
+        """The roots' values in float64."""
+        v = [0.0] * len(self.code)
+        for k, (op, a, b, c) in enumerate(self.code):
+            if op == _CONST:
+                v[k] = c
+            elif op == _VAR:
+                v[k] = point[a]
+            elif op == _ADD:
+                v[k] = v[a] + v[b]
+            elif op == _SUB:
+                v[k] = v[a] - v[b]
+            elif op == _NEG:
+                v[k] = -v[a]
+            elif op == _MUL:
+                v[k] = v[a] * v[b]
+            elif op == _SQUARE:
+                v[k] = v[a] * v[a]
+            else:
+                v[k] = abs(v[a])
+        return [v[r] for r in self.roots]
+
+    def bounds(self, point: list[float]) -> list[tuple[float, float]]:
+        """(value, bound of its float32 rounding error) of each root."""
+        n = len(self.code)
+        v, e = [0.0] * n, [0.0] * n
+        for k, (op, a, b, c) in enumerate(self.code):
+            if op == _CONST:
+                v[k], e[k] = c, abs(f32(c) - c)
+                continue
+            if op == _VAR:  # the inputs as the cell has them (d rounded alike in both forms)
+                v[k], e[k] = point[a], 0.0
+                continue
+            if op == _NEG or op == _ABS:
+                v[k], e[k] = (-v[a] if op == _NEG else abs(v[a])), e[a]
+                continue
+            if op == _ADD or op == _SUB:
+                value = v[a] + v[b] if op == _ADD else v[a] - v[b]
+                error = e[a] + e[b]
+            elif op == _MUL:
+                value = v[a] * v[b]
+                error = abs(v[a]) * e[b] + abs(v[b]) * e[a] + e[a] * e[b]
+            else:  # square
+                value = v[a] * v[a]
+                error = 2.0 * abs(v[a]) * e[a] + e[a] * e[a]
+            v[k] = value
+            e[k] = error + UNIT * abs(value) + TINY if abs(value) <= FLOAT32_MAX else math.inf
+        return [(v[r], e[r]) for r in self.roots]
