@@ -7,13 +7,17 @@ So a rewritten region is taken only if, at every probe point x,
 
     B_candidate(x) <= 2 * B_written(x) + ULPS * ulp32(f(x))
 
-where B is the running first-order bound of the float32 rounding error of
-each form, step by step as MindSpore runs it (every +, -, * and Square
-rounds to float32; powers along their addition chains), on the same inputs
-(``d`` is the float32 difference the cell computes first, alike for both
-forms), and f is the region's value. The factor 2 and
-the ULPS leave room for forms whose bounds differ only by the order of
-operations; a cancellation costs orders of magnitude more.
+where the B are bounds of each form's float32 error, computed along its
+float32 evaluation as MindSpore runs it (every +, -, * and Square rounds to
+float32; powers along their addition chains). The candidate's is a running
+bound: each step adds the errors it propagates and the rounding it actually
+makes there, so its exact steps (halving, subtracting nearby numbers) cost
+nothing. The written form's is the first-order bound: each step adds the
+most it could round, so a point where it happens to round exactly does not
+count against the candidate. Both get the same inputs (``d`` is the float32
+difference the cell computes first), and f is the region's value. The
+factor 2 and the ULPS leave room for forms whose bounds differ only by the
+order of operations; a cancellation costs orders of magnitude more.
 
 The probe points are where accuracy is lost: along each variable (the
 others held at a few values), 0, the roots of f (bisection between sign
@@ -52,8 +56,8 @@ GRID = tuple(-(2.0 ** (k / 2)) for k in range(80, -49, -1)) + (0.0,) + tuple(
 THINNED = GRID[::6]
 LINE_VALUES = (0.0, 1.0, -3.25, 1000.0)  # the other variables, for a region in several
 FLOAT32_MAX = 3.4028234663852886e38
-UNIT = 2.0 ** -24  # float32's unit roundoff
-TINY = 2.0 ** -150  # half the smallest subnormal: what rounding near 0 may lose
+UNIT = 2.0 ** -24  # float32's unit roundoff: the most a step may round, relatively
+TINY = 2.0 ** -150  # and absolutely, near 0 (half the smallest subnormal)
 BISECTIONS = 80
 GOLDEN_STEPS = 60
 
@@ -72,10 +76,10 @@ def keeps_accuracy(written: ir.Node, candidate: ir.Node) -> bool:
             return program.values(_point(line, x))[0]
 
         for x in probes(value):
-            (fw, bw), (fc, bc) = program.bounds(_point(line, x))
-            if not abs(fw) <= FLOAT32_MAX or bw == math.inf:
-                continue  # float32 overflows as written too: no accuracy to keep
-            if not bc <= 2.0 * bw + ULPS * ulp32(fw):  # NaN fails too
+            (fw, _, written), (_, candidate, _) = program.bounds(_point(line, x))
+            if not written < math.inf:
+                continue  # float32 overflows as written too (inf, or inf*0): nothing to keep
+            if not candidate <= 2.0 * written + ULPS * ulp32(fw):  # NaN fails too
                 return False
     return True
 
@@ -239,29 +243,44 @@ class _Program:
                 v[k] = abs(v[a])
         return [v[r] for r in self.roots]
 
-    def bounds(self, point: list[float]) -> list[tuple[float, float]]:
-        """(value, bound of its float32 rounding error) of each root."""
+    def bounds(self, point: list[float]) -> list[tuple[float, float, float]]:
+        """(float32 value, running error bound, first-order error bound) of each root.
+
+        Both bounds follow float32's own steps. The running bound adds at each
+        step the rounding it actually makes there (|float32 result - exact
+        result of its float32 arguments|, exact in float64), so exact steps
+        (x*0.5, a Sterbenz subtraction) add nothing; the first-order bound adds
+        the most a step could round, UNIT*|result|, and so does not depend on
+        the luck of one point.
+        """
         n = len(self.code)
-        v, e = [0.0] * n, [0.0] * n
+        v, run, first = [0.0] * n, [0.0] * n, [0.0] * n
         for k, (op, a, b, c) in enumerate(self.code):
             if op == _CONST:
-                v[k], e[k] = c, abs(f32(c) - c)
+                v[k] = f32(c)
+                run[k] = first[k] = abs(v[k] - c)
                 continue
             if op == _VAR:  # the inputs as the cell has them (d rounded alike in both forms)
-                v[k], e[k] = point[a], 0.0
+                v[k], run[k], first[k] = f32(point[a]), 0.0, 0.0
                 continue
             if op == _NEG or op == _ABS:
-                v[k], e[k] = (-v[a] if op == _NEG else abs(v[a])), e[a]
+                v[k], run[k], first[k] = (-v[a] if op == _NEG else abs(v[a])), run[a], first[a]
                 continue
             if op == _ADD or op == _SUB:
-                value = v[a] + v[b] if op == _ADD else v[a] - v[b]
-                error = e[a] + e[b]
+                exact = v[a] + v[b] if op == _ADD else v[a] - v[b]
+                grown = run[a] + run[b], first[a] + first[b]
             elif op == _MUL:
-                value = v[a] * v[b]
-                error = abs(v[a]) * e[b] + abs(v[b]) * e[a] + e[a] * e[b]
+                exact = v[a] * v[b]
+                grown = (abs(v[a]) * run[b] + abs(v[b]) * run[a] + run[a] * run[b],
+                         abs(v[a]) * first[b] + abs(v[b]) * first[a] + first[a] * first[b])
             else:  # square
-                value = v[a] * v[a]
-                error = 2.0 * abs(v[a]) * e[a] + e[a] * e[a]
-            v[k] = value
-            e[k] = error + UNIT * abs(value) + TINY if abs(value) <= FLOAT32_MAX else math.inf
-        return [(v[r], e[r]) for r in self.roots]
+                exact = v[a] * v[a]
+                grown = (2.0 * abs(v[a]) * run[a] + run[a] * run[a],
+                         2.0 * abs(v[a]) * first[a] + first[a] * first[a])
+            v[k] = f32(exact)
+            if math.isfinite(v[k]):
+                run[k] = grown[0] + abs(v[k] - exact)
+                first[k] = grown[1] + UNIT * abs(v[k]) + TINY
+            else:
+                run[k] = first[k] = math.inf
+        return [(v[r], run[r], first[r]) for r in self.roots]

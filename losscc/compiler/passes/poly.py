@@ -31,12 +31,12 @@ from functools import reduce
 from typing import Optional
 
 from ... import ir
-from ...ir.patterns import Pat, Rule, RuleSet, rewrite
+from ...ir.patterns import MAX_STEPS_AT_A_NODE, Pat, Rule, RuleSet, rewrite
 from ...ir.polynomial import Polynomial, TooLarge, of_region
 from ...limits import MAX_POLY_CANDIDATES, MAX_POLY_DEGREE, MAX_POLY_TERMS
 from .accuracy import keeps_accuracy
 from .powers import count_ops
-from .rules import identities
+from .rules import RULES
 
 ARITHMETIC = frozenset({"const", "add", "sub", "neg", "mul", "square", "pow"})
 
@@ -161,7 +161,8 @@ class _Task:
         atoms = sorted({atom for m in poly for atom, _ in m}, key=lambda a: a.digest)
         if not atoms:
             return
-        self.pivot = pivot = max(atoms, key=lambda a: (a.op == "abs", _degree(poly, a)))
+        degree = _degrees(poly)
+        self.pivot = pivot = max(atoms, key=lambda a: (a.op == "abs", degree[a]))
         by_power: dict[int, Terms] = {}
         for m, c in poly.items():
             e = dict(m).get(pivot, 0)
@@ -217,17 +218,44 @@ class _Lowering:
         return self.done[root.key]
 
 
-def _degree(poly: Terms, atom: ir.Node) -> int:
-    return max(dict(m).get(atom, 0) for m in poly)
+def _degrees(poly: Terms) -> dict[ir.Node, int]:
+    """Each atom's highest power in ``poly``."""
+    degree: dict[ir.Node, int] = {}
+    for m in poly:
+        for atom, e in m:
+            degree[atom] = max(degree.get(atom, 0), e)
+    return degree
+
+
+def _settled(node: ir.Node) -> ir.Node:
+    """``node`` with the identities applied at its top, its arguments being settled already.
+
+    What ``identities`` would do to a tree whose only unsettled nodes are the
+    ones Horner's rule just built, without walking the settled rest again.
+    """
+    for _ in range(MAX_STEPS_AT_A_NODE):
+        new = RULES.first(node)
+        if new is None:
+            return node
+        node = new
+    raise RuntimeError(f"the identities do not converge at {ir.describe(node)}")
 
 
 def _times(c: ir.Node, x: ir.Node) -> ir.Node:
-    """c * x, without multiplying by a constant 1 or -1."""
+    """c * x, without multiplying by a constant 1 or -1 (x settled; the result is too)."""
     if c.is_const and c.value == 1.0:
         return x
     if c.is_const and c.value == -1.0:
-        return ir.neg(x)
-    return ir.mul(c, x)
+        return _settled(ir.neg(x))
+    return _settled(ir.mul(c, x))
+
+
+def _power(x: ir.Node, n: int) -> ir.Node:
+    return _settled(ir.pow_(x, n))
+
+
+def _sum(a: ir.Node, b: ir.Node) -> ir.Node:
+    return _settled(ir.add(a, b))
 
 
 def _horner(x: ir.Node, coefficients: dict[int, ir.Node]) -> ir.Node:
@@ -235,14 +263,14 @@ def _horner(x: ir.Node, coefficients: dict[int, ir.Node]) -> ir.Node:
     exps = sorted(coefficients, reverse=True)
     acc = coefficients[exps[0]]
     for high, low in zip(exps, exps[1:]):
-        acc = ir.add(_times(acc, ir.pow_(x, high - low)), coefficients[low])
+        acc = _sum(_times(acc, _power(x, high - low)), coefficients[low])
     if exps[-1] > 0:
-        acc = _times(acc, ir.pow_(x, exps[-1]))
-    return identities(acc)
+        acc = _times(acc, _power(x, exps[-1]))
+    return acc
 
 
 def _monomials(x: ir.Node, coefficients: dict[int, ir.Node]) -> ir.Node:
     """c1 x^e1 + c2 x^e2 + ...: no multiplications between terms."""
-    terms = [_times(coefficients[e], ir.pow_(x, e)) if e else coefficients[e]
+    terms = [_times(coefficients[e], _power(x, e)) if e else coefficients[e]
              for e in sorted(coefficients, reverse=True)]
-    return identities(reduce(ir.add, terms))
+    return reduce(_sum, terms)
