@@ -13,6 +13,7 @@ it, so it can be shown the way compilers show errors:
 """
 from __future__ import annotations
 
+import re
 from typing import Optional
 
 
@@ -49,13 +50,13 @@ class LossccError(Exception):
     def line(self) -> Optional[int]:
         if self.text is None or self.start is None:
             return None
-        return self.text.count("\n", 0, self.start) + 1
+        return len(LINE_BREAK.findall(self.text, 0, self.start)) + 1
 
     @property
     def column(self) -> Optional[int]:
         if self.text is None or self.start is None:
             return None
-        return self.start - (self.text.rfind("\n", 0, self.start) + 1) + 1
+        return self.start - _line_start(self.text, self.start) + 1
 
     def __str__(self) -> str:
         return self.render()
@@ -65,23 +66,39 @@ class LossccError(Exception):
         out = [f"error: {self.message}"]
         if self.line is not None:
             assert self.text is not None and self.start is not None
-            line_start = self.text.rfind("\n", 0, self.start) + 1
-            line_end = self.text.find("\n", self.start)
-            if line_end == -1:
-                line_end = len(self.text)
-            # one visible character per character, so the caret stays under the fault
-            shown = "".join(ch if ch.isprintable() else "\ufffd"
-                            for ch in self.text[line_start:line_end].expandtabs(1))
+            line_start = _line_start(self.text, self.start)
+            found = LINE_BREAK.search(self.text, self.start)
+            line_end = found.start() if found else len(self.text)
             col = self.column or 1
             width = max(1, min(self.end or self.start + 1, line_end) - self.start)
+            # A long line is shown around the fault only: a window, marked '...' where cut.
+            left = max(line_start, self.start - SHOWN_AROUND)
+            right = min(line_end, self.start + width + SHOWN_AROUND)
+            width = min(width, right - self.start)
+            before, after = ("..." if left > line_start else ""), ("..." if right < line_end else "")
+            # one visible character per character, so the caret stays under the fault
+            shown = "".join(ch if ch.isprintable() else "\ufffd"
+                            for ch in self.text[left:right].expandtabs(1))
             gutter = " " * len(str(self.line))
             out.append(f"{gutter}--> {self.source}, line {self.line}, column {col}")
             out.append(f"{gutter} |")
-            out.append(f"{self.line} | {shown}")
-            out.append(f"{gutter} | {' ' * (col - 1)}{'^' * width}")
+            out.append(f"{self.line} | {before}{shown}{after}")
+            out.append(f"{gutter} | {' ' * (len(before) + self.start - left)}{'^' * width}")
         if self.hint:
             out.append(f"hint: {self.hint}")
         return "\n".join(out)
+
+
+# What starts a new line, as editors show it: Unicode's line and paragraph
+# separators too (the grammar reads them as blanks).
+LINE_BREAK = re.compile("[\n\u2028\u2029]")
+SHOWN_AROUND = 80  # characters shown on each side of the fault in a long line
+
+
+def _line_start(text: str, position: int) -> int:
+    """The offset where the line holding ``position`` starts."""
+    starts = [m.end() for m in LINE_BREAK.finditer(text, 0, position)]
+    return starts[-1] if starts else 0
 
 
 def closest(name: str, candidates: list[str]) -> Optional[str]:

@@ -25,8 +25,8 @@ MAX_POLY_TERMS = 512
 MAX_POLY_CANDIDATES = 256  # polynomials lowered per region while trying forms of abs(...)
 
 # The analysis (losscc analyze, train, compare): SymPy's exact root finding.
-MAX_ANALYSIS_DEGREE = 64  # the degree of the loss in d
-MAX_ANALYSIS_KINKS = 32  # abs(...) in the compiled loss
+MAX_ANALYSIS_DEGREE = 32  # the degree of the loss in d
+MAX_ANALYSIS_KINKS = 16  # kinks the loss may have: the degrees of its abs(...) arguments, added
 
 # The Taylor route.
 MAX_SERIES_DEGREE = 64  # the highest degree --order takes and --tol tries

@@ -61,6 +61,11 @@ class Analysis:
         return next(f.verdict for f in self.findings if f.key == key)
 
     @property
+    def refused(self) -> Optional[str]:
+        """Why the loss was not analysed (beyond the analysis's limits), or None."""
+        return next((f.message for f in self.findings if f.key == "limits"), None)
+
+    @property
     def warnings(self) -> list[str]:
         """The findings that should stop a user before training, one line each."""
         return [f"{LABELS[f.key]}: {f.message}" for f in self.findings if f.severity == "warning"]
@@ -98,6 +103,7 @@ class Analysis:
 
 
 LABELS = {
+    "limits": "limits",
     "target": "target",
     "bounded_below": "bounded below",
     "minimum": "minimum",
@@ -110,7 +116,14 @@ LABELS = {
 
 
 def analyze(program: Any) -> Analysis:
-    """Study ``program`` (a losscc.Program) as a function of d; see the module docstring."""
+    """Study ``program`` (a losscc.Program) as a function of d; see the module docstring.
+
+    A loss beyond the analysis's limits (``beyond_limits``) is not studied:
+    its report says why, with the warnings of compile's screen.
+    """
+    reason = beyond_limits(program)
+    if reason is not None:
+        return _not_analysed(program, reason)
     import sympy as sp
 
     from ..ir.interpret import symbols, to_sympy
@@ -150,6 +163,59 @@ def analyze(program: Any) -> Analysis:
                      for rule in RULES]
     return Analysis(program.formula, str(reduction), sp.sstr(sp.expand(loss)), str(x),
                     tuple(findings), samples, numbers)
+
+
+def beyond_limits(program: Any) -> Optional[str]:
+    """Why SymPy's exact root finding could take too long for ``program``, or None.
+
+    Decided at once, from the compiled IR: its degree (MAX_ANALYSIS_DEGREE)
+    and how many kinks its abs(...) can make (MAX_ANALYSIS_KINKS: the degrees
+    of their arguments, added up).
+
+    >>> import losscc
+    >>> beyond_limits(losscc.program("abs(d)^3 + square(d - 1)")) is None
+    True
+    >>> beyond_limits(losscc.program("d^40"))
+    'the loss has degree 40, and the analysis takes losses up to degree 32'
+    """
+    from ..ir.nodes import topological
+    from ..ir.polynomial import degree_bound, degree_bounds
+    from ..limits import MAX_ANALYSIS_DEGREE, MAX_ANALYSIS_KINKS, MAX_DEGREE
+
+    root = program.root
+    degree = degree_bounds(root, max(MAX_ANALYSIS_DEGREE, MAX_ANALYSIS_KINKS))
+    if degree[id(root)] > MAX_ANALYSIS_DEGREE:
+        exact = degree_bound(root, MAX_DEGREE)  # compile's limit: a bound that does not saturate
+        return (f"the loss has degree {exact}, and the analysis takes losses up to degree "
+                f"{MAX_ANALYSIS_DEGREE}")
+    kinks = sum(degree[id(n.args[0])] for n in topological(root) if n.op == "abs")
+    if kinks > MAX_ANALYSIS_KINKS:
+        return (f"the loss may have {kinks} kinks (points where an abs(...) changes sign), "
+                f"and the analysis takes up to {MAX_ANALYSIS_KINKS}")
+    return None
+
+
+def _not_analysed(program: Any, reason: str) -> Analysis:
+    """The report of a loss beyond the limits: undecided, but with the screen's warnings."""
+    from ..ir.nodes import variables
+    from .screen import quick_warnings
+
+    screened = {}
+    for warning in quick_warnings(program):
+        label, message = warning.split(": ", 1)
+        screened[label] = message.removesuffix("; see `losscc analyze`")
+    findings = [Finding("limits", None, "note", f"not analysed: {reason}")]
+    for key, label in LABELS.items():
+        if label in screened:
+            verdict = False if screened[label].startswith("no") else None
+            findings.append(Finding(key, verdict, "warning", screened[label]))
+        elif key == "reduction" and program.reduction.kind != "prod":
+            findings.append(_reduction(None, program.reduction))  # needs no facts
+        elif key not in ("limits", "target"):
+            findings.append(Finding(key, None, "note", "undecided: not analysed"))
+    variable = "pred" if variables(program.root) == {"pred"} else "d"
+    return Analysis(program.formula, str(program.reduction), program.summary, variable,
+                    tuple(findings))
 
 
 @dataclass(frozen=True)
@@ -365,7 +431,7 @@ def _growth(facts: _Facts, reduction: Any) -> Finding:
     seed = "; the seed article's 4th-power run" if k == 4 else ""
     return Finding("growth", k, severity, (
         f"{shape}: gradients grow like {_power(x, g)}: an error 10 times larger gives a gradient "
-        f"{10 ** g:g} times larger, so the learning rate must shrink (a rate that suits MSE "
+        f"{_ten_to(g)} times larger, so the learning rate must shrink (a rate that suits MSE "
         f"can diverge{seed})"))
 
 
@@ -397,20 +463,34 @@ def _prod(facts: _Facts) -> tuple[str, str]:
     x, loss = facts.x, facts.loss
     notes = []
     for error in (sp.Rational(1, 10), sp.Integer(10)):
-        value = abs(float(loss.subs(x, error)))
+        value = abs(sp.Rational(loss.subs(x, error)))  # exact: may be far beyond a float
         if 0 < value < 1:
-            n = math.floor(math.log(FLOAT32_MIN_SUBNORMAL) / math.log(value)) + 1
-            notes.append(f"with errors of {_show(error)} (loss {value:.3g} each) it underflows "
-                         f"to 0 in float32 from a batch of {n}")
+            n = math.floor(math.log(FLOAT32_MIN_SUBNORMAL) / _log(value)) + 1
+            notes.append(f"with errors of {_show(error)} (loss {_short(value)} each) it "
+                         f"underflows to 0 in float32 from a batch of {n}")
         elif value > 1:
-            n = math.floor(math.log(FLOAT32_MAX) / math.log(value)) + 1
-            notes.append(f"with errors of {_show(error)} (loss {value:.3g} each) it overflows "
-                         f"to inf in float32 from a batch of {n}")
+            n = math.floor(math.log(FLOAT32_MAX) / _log(value)) + 1
+            notes.append(f"with errors of {_show(error)} (loss {_short(value)} each) it "
+                         f"overflows to inf in float32 from a batch of {n}")
     if loss.subs(x, 0) == 0:
         notes.append("one exact prediction makes the product, and every other element's "
                      "gradient, 0")
     return "warning", ("the loss is the product of the element losses, so each element's "
                        "gradient is scaled by all the others'; " + "; ".join(notes))
+
+
+def _log(value: Any) -> float:
+    """log of a positive SymPy rational of any size (math.log takes Python ints of any size)."""
+    return math.log(int(value.p)) - math.log(int(value.q))
+
+
+def _short(value: Any) -> str:
+    """A positive SymPy rational as %.3g writes it, also beyond a float's range."""
+    import sympy as sp
+
+    if sp.Rational(1, 10**300) < value < 10**300:
+        return f"{float(value):.3g}"
+    return sp.sstr(sp.Float(value, 3))
 
 
 RULES: tuple[Callable[[_Facts, Any], Finding], ...] = (
@@ -440,6 +520,11 @@ def _merge(findings: list[Finding], samples: tuple[int, ...]) -> Finding:
     index = findings.index(worst)
     return Finding(findings[0].key, None, severity, (
         f"depends on the target: {by_verdict} (at target = {samples[index]}: {worst.message})"))
+
+
+def _ten_to(k: int) -> str:
+    """10^k as %g writes it (1000, 1e+06), for any k: no float overflow."""
+    return f"{10 ** k:g}" if k < 300 else f"1e+{k}"
 
 
 def _power(x: Any, k: int) -> str:

@@ -106,7 +106,8 @@ def real_roots(poly: Any) -> list:
     """The distinct real roots of a Poly with rational coefficients, ascending."""
     if poly.is_zero or poly.degree() <= 0:
         return []
-    return _sorted_unique(poly.real_roots())
+    # Each root once (d^1023 has one, not 1023 to sort and compare).
+    return _sorted_unique([root for root, _ in poly.real_roots(multiple=False)])
 
 
 def infimum(parts: list[Piece]) -> Extremum:

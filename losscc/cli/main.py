@@ -17,7 +17,7 @@ from ..errors import LossccError
 from ..files import VERSION
 
 # Subcommands, in the order --help lists them.
-COMMANDS = ("compile", "analyze", "check", "plot", "train", "compare", "taylor")
+COMMANDS = ("compile", "analyze", "check", "plot", "train", "compare", "taylor", "cache")
 
 DESCRIPTION = """\
 losscc compiles loss formulas into MindSpore LossBase cells.
@@ -39,6 +39,7 @@ examples:
   losscc train "square(square(d))" --article     the article's 4th-power run, trained
   losscc compare "abs(d)" "square(d)" "d^4"      one table, judged on held-out MAE
   losscc taylor "log(cosh(d))" --order 8         any analytic loss, truncated, error certified
+  losscc cache                                   where compiled modules are kept, and clearing them
 
 Run `losscc COMMAND --help` for a command's options. The formula language is
 described in docs/grammar.md.

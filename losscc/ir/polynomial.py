@@ -163,6 +163,11 @@ def degree_bound(root: Node, cap: int) -> int:
     >>> degree_bound(x, 1024)
     1025
     """
+    return degree_bounds(root, cap)[id(root)]
+
+
+def degree_bounds(root: Node, cap: int) -> dict[int, int]:
+    """degree_bound of every node below ``root``, by id."""
     degree: dict[int, int] = {}
     for node in topological(root):
         args = [degree[id(a)] for a in node.args]
@@ -179,7 +184,7 @@ def degree_bound(root: Node, cap: int) -> int:
         else:  # add, sub, neg, abs and every operation that keeps the degree
             k = max(args)
         degree[id(node)] = min(k, cap + 1)
-    return degree[id(root)]
+    return degree
 
 
 def check_degree(root: Node, text: str, start: int, end: int) -> None:

@@ -83,7 +83,7 @@ class Report:
             f"  radius of convergence about {show(self.about)}: {radius}",
             (f"  measured on {self.grid_points} float32 points: max |error| "
              f"{self.max_abs_error:.3g} (at d = {self.worst_at:.4g}), "
-             f"max relative error {self.max_rel_error:.3g}"),
+             f"{self._relative_text()}"),
             (f"  certified: |f - p| <= {self.certified_bound:.3g} for all d in {where} "
              f"(truncation {self.truncation_bound:.3g} by interval arithmetic on "
              f"{self.pieces} pieces, float32 rounding {self.rounding_bound:.3g})"),
@@ -102,6 +102,12 @@ class Report:
         if self.choice:
             lines.append(f"  auto: {self.choice}")
         return "\n".join(lines)
+
+    def _relative_text(self) -> str:
+        """The relative error, measured only where f != 0: say so when that hides the error."""
+        if self.max_rel_error == 0 and self.max_abs_error > 0:
+            return "max relative error 0 where f != 0 (the error is all where f = 0)"
+        return f"max relative error {self.max_rel_error:.3g}"
 
     def to_json(self) -> dict:
         """The report's fields, with the polynomial's text; infinities as None (JSON null)."""

@@ -21,6 +21,7 @@ from ..errors import LossccError, closest
 from ..ir.interpret import symbols
 from ..language.table import FUNCTIONS, VARIABLE_NAMES
 from ..language.to_sympy import Parsed, formula_to_sympy
+from ..limits import MAX_SYMBOLIC_BITS, MAX_SYMBOLIC_DEPTH, MAX_SYMBOLIC_NODES
 from .number_systems import DPS, HIGH, DomainError, MpfKit
 from .recurrences import RULES, power_series
 
@@ -64,6 +65,7 @@ def prepare(expr: Any) -> Target:
         parsed = formula_to_sympy(expr)
         label, f = expr, parsed.expr
     elif isinstance(expr, sp.Basic):
+        check_expression(expr)  # before anything walks it: SymPy recurses
         label, f = sp.sstr(expr), _own_symbols(expr)
     else:
         raise LossccError(f"expected a formula (a string) or a SymPy expression, "
@@ -102,6 +104,62 @@ def prepare(expr: Any) -> Target:
         return Target(label, g, ABS_VARIABLE, True, 0, parsed)
     _check_expandable(f, d, fail)
     return Target(label, f, d, False, _parity(f, d), parsed)
+
+
+def check_expression(expr: Any) -> None:
+    """Refuse a SymPy expression beyond the limits a formula string has, or not a real function.
+
+    One iterative walk, stopped at the first problem: at most MAX_SYMBOLIC_NODES
+    nodes, nested at most MAX_SYMBOLIC_DEPTH deep, integers and rationals of at
+    most MAX_SYMBOLIC_BITS bits, and every constant part a finite real number.
+
+    >>> check_expression(sp.exp(-sp.Symbol("d")**2))
+    >>> check_expression(sp.I * sp.Symbol("d"))
+    Traceback (most recent call last):
+    ...
+    losscc.errors.LossccError: error: the constant I is not a finite real number
+    hint: a loss takes real values
+    """
+    seen = 0
+    stack = [(expr, 1)]
+    while stack:  # sizes first: SymPy's own walks (free_symbols, sstr) recurse
+        node, depth = stack.pop()
+        seen += 1
+        if seen > MAX_SYMBOLIC_NODES:
+            raise _too_big(f"the expression has more than {MAX_SYMBOLIC_NODES} parts",
+                           f"losscc takes expressions of at most {MAX_SYMBOLIC_NODES} parts")
+        if depth > MAX_SYMBOLIC_DEPTH:
+            raise _too_big(f"the expression is nested more than {MAX_SYMBOLIC_DEPTH} deep",
+                           f"losscc takes at most {MAX_SYMBOLIC_DEPTH} nested calls and powers")
+        if not isinstance(node, sp.Basic):
+            raise _too_big(f"the expression holds a {type(node).__name__}, not SymPy terms",
+                           "give a SymPy expression in d")
+        if node.is_Rational and max(abs(node.p).bit_length(), node.q.bit_length()) > MAX_SYMBOLIC_BITS:
+            raise _too_big(f"the expression holds a number of more than {MAX_SYMBOLIC_BITS} bits",
+                           "float32 holds nothing that large or that fine: round it")
+        stack.extend((arg, depth + 1) for arg in node.args)
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if node.free_symbols:
+            stack.extend(node.args)
+        else:
+            _check_constant(node)
+
+
+def _check_constant(node: Any) -> None:
+    """A part without variables must be a finite real number (not I, oo, nan, AccumBounds)."""
+    finite_real = node.is_number and node.is_extended_real and node.is_finite
+    if finite_real is None:  # SymPy cannot tell: evaluate it
+        value = node.evalf(15)
+        finite_real = value.is_Float and value.is_finite
+    if not finite_real:
+        raise LossccError(f"the constant {sp.sstr(node)} is not a finite real number",
+                          hint="a loss takes real values", source="expression")
+
+
+def _too_big(message: str, hint: str) -> LossccError:
+    return LossccError(message, hint=hint, source="expression")
 
 
 def _check_expandable(f: Any, x: Any, fail: Callable) -> None:

@@ -33,12 +33,14 @@ from __future__ import annotations
 import csv
 import math
 import os
+import stat
 from dataclasses import dataclass, field
 from typing import Optional
 
 import numpy as np
 
 from ..errors import LossccError, closest
+from ..limits import MAX_DATA_BYTES
 
 # The article's data: z = A x² + B y³ + C + noise(0, NOISE).
 ARTICLE_TRUTH = {"a": 2.0, "b": 3.0, "c": 5.0}
@@ -172,9 +174,20 @@ def load_csv(path: str, target: str, features: Optional[list[str]] = None, holdo
 
 
 def _read_text(path: str) -> str:
+    """A regular file's text (at most MAX_DATA_BYTES): never a pipe or device, which could block."""
     try:
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            return f.read()
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as f:
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise LossccError(f"{path} is not a regular file", source="data",
+                                  hint="--data takes a CSV file (not a pipe or a device)")
+            data = f.read(MAX_DATA_BYTES + 1)
+        if len(data) > MAX_DATA_BYTES:
+            raise LossccError(f"{path} is larger than {MAX_DATA_BYTES} bytes", source="data",
+                              hint="losscc trains on tables that fit in memory; sample the rows")
+        return data.decode("utf-8-sig")
     except FileNotFoundError:
         raise LossccError(f"no such file: {path}", hint="--data takes a CSV file with a header row",
                           source="data") from None
@@ -202,7 +215,11 @@ def _parse_table(text: str, path: str) -> tuple[list[str], list[list[_Cell]]]:
     for line in text.splitlines(keepends=True):
         body = line.rstrip("\r\n")
         if body.strip():
-            lines.append(_cells(body, offset))
+            try:
+                lines.append(_cells(body, offset))
+            except csv.Error as e:  # a cell beyond csv's limit of 131072 characters, say
+                raise LossccError(f"this line cannot be read as CSV: {e}", text=text,
+                                  start=offset, source=path) from None
         offset += len(line)
     if not lines:
         raise LossccError(f"{path} is empty", hint="a CSV file starts with a header row of names",

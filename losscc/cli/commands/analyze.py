@@ -12,7 +12,9 @@ HELP = "analyse a loss: bounded below? minimum at d = 0? convex? how fast it gro
 EPILOG = """\
 Each verdict is computed from the compiled loss (SymPy limits, extrema,
 derivatives and degrees), not looked up. Lines marked '!' are warnings:
-e.g. a loss that is not bounded below diverges when minimised.
+e.g. a loss that is not bounded below diverges when minimised. Losses of
+degree above 32, or with more than 16 kinks, are not analysed (exit 2):
+exact root finding would take too long; compile's warnings are shown.
 
 examples:
   losscc analyze "square(d)" --reduction -mean    the seed article's diverging run
@@ -40,4 +42,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         print(report.render())
+    if report.refused:  # the limits keep the analysis from taking unbounded time
+        print(f"losscc: {report.refused}", file=sys.stderr)
+        return 2
     return 0
