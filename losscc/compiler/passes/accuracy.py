@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import math
 import struct
-from typing import Callable, Sequence
+from typing import Callable, Optional, Sequence
 
 from ... import ir
 from .powers import lower_powers
@@ -58,29 +58,62 @@ LINE_VALUES = (0.0, 1.0, -3.25, 1000.0)  # the other variables, for a region in 
 FLOAT32_MAX = 3.4028234663852886e38
 UNIT = 2.0 ** -24  # float32's unit roundoff: the most a step may round, relatively
 TINY = 2.0 ** -150  # and absolutely, near 0 (half the smallest subnormal)
+DEFAULT_BUDGET = 4_000_000  # node evaluations, when the caller gives no budget
 BISECTIONS = 80
 GOLDEN_STEPS = 60
 
 _F32 = struct.Struct("<f")
 
 
-def keeps_accuracy(written: ir.Node, candidate: ir.Node) -> bool:
+class Budget:
+    """How many node evaluations the gate may still spend (over a whole loss).
+
+    When it runs out, every further rewrite is refused: keeping a region as
+    written is always allowed, and the check stays bounded in time.
+    """
+
+    def __init__(self, evaluations: int) -> None:
+        self.remaining = evaluations
+
+    def spend(self, evaluations: int) -> None:
+        self.remaining -= evaluations
+        if self.remaining < 0:
+            raise _Exhausted
+
+
+class _Exhausted(Exception):
+    """The gate's budget ran out."""
+
+
+def keeps_accuracy(written: ir.Node, candidate: ir.Node, budget: Optional[Budget] = None) -> bool:
     """Whether ``candidate`` is as accurate in float32 as ``written`` (same function) everywhere probed."""
     roots = (lower_powers(written), lower_powers(candidate))
     variables = sorted(ir.variables(roots[0]) | ir.variables(roots[1]))
     if not variables:
         return True
     program = _Program(roots, variables)
-    for line in _lines(len(variables)):
-        def value(x: float, line: tuple = line) -> float:
-            return program.values(_point(line, x))[0]
+    budget = budget if budget is not None else Budget(DEFAULT_BUDGET)
+    try:
+        return all(_keeps_on(program, line, budget) for line in _lines(len(variables)))
+    except _Exhausted:
+        return False
 
-        for x in probes(value):
-            (fw, _, written), (_, candidate, _) = program.bounds(_point(line, x))
-            if not written < math.inf:
-                continue  # float32 overflows as written too (inf, or inf*0): nothing to keep
-            if not candidate <= 2.0 * written + ULPS * ulp32(fw):  # NaN fails too
-                return False
+
+def _keeps_on(program: "_Program", line: tuple[int, float], budget: Budget) -> bool:
+    """The test along one line of the inputs."""
+    size = len(program.code)
+
+    def value(x: float) -> float:
+        budget.spend(size)
+        return program.values(_point(line, x))[0]
+
+    for x in probes(value):
+        budget.spend(size)
+        (fw, _, written), (_, candidate, _) = program.bounds(_point(line, x))
+        if not written < math.inf:
+            continue  # float32 overflows as written too (inf, or inf*0): nothing to keep
+        if not candidate <= 2.0 * written + ULPS * ulp32(fw):  # NaN fails too
+            return False
     return True
 
 

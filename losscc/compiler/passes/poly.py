@@ -28,14 +28,14 @@ is one more candidate, next to Horner's rule in a itself.
 from __future__ import annotations
 
 from functools import reduce
-from typing import Optional
+from typing import Callable, Optional
 
 from ... import ir
 from ...ir.patterns import MAX_STEPS_AT_A_NODE, Pat, Rule, RuleSet, rewrite
 from ...ir.polynomial import Polynomial, TooLarge, of_region
 from ...limits import MAX_POLY_CANDIDATES, MAX_POLY_DEGREE, MAX_POLY_TERMS
-from .accuracy import keeps_accuracy
-from .powers import count_ops
+from .accuracy import Budget, keeps_accuracy
+from .powers import count_ops, power
 from .rules import RULES
 
 ARITHMETIC = frozenset({"const", "add", "sub", "neg", "mul", "square", "pow"})
@@ -50,20 +50,37 @@ class RegionPolynomial(Polynomial):
     MAX_DEGREE = MAX_POLY_DEGREE
 
 
-def cheapest(region: ir.Node) -> ir.Node:
-    """``region`` or its Horner/monomial lowering: the lowering if it is shorter and as accurate."""
+MAX_GATE_WORK = 4_000_000  # node evaluations the accuracy gate may spend on one loss
+
+
+def cheapest(region: ir.Node, budget: Optional[Budget] = None) -> ir.Node:
+    """``region`` or its Horner/monomial lowering: the lowering if it is shorter and as accurate.
+
+    A form's cost is the operations of the region itself, with its atoms'
+    arguments taken as given: they are computed whichever form is chosen
+    (abs(y)^2 = y^2 still needs y), and counting them again for every region
+    would take time quadratic in the loss (nested abs(d + abs(d + ...)), where
+    each region holds all the others).
+    """
     poly = to_poly(region)
     if poly is None:
         return region
-    candidate = lower_poly(poly.terms)
-    if count_ops(candidate) >= count_ops(region):
+    given = frozenset(id(arg) for atom in poly.atoms() for arg in atom.args)
+    cost: Callable[[ir.Node], int] = lambda node: _local_ops(node, given)  # noqa: E731
+    candidate = lower_poly(poly.terms, cost=cost)
+    if cost(candidate) >= cost(region):
         return region
-    return candidate if keeps_accuracy(region, candidate) else region
+    budget = budget if budget is not None else Budget(MAX_GATE_WORK)
+    return candidate if keeps_accuracy(region, candidate, budget) else region
 
 
-LOWER_REGION = RuleSet([Rule(
-    "polynomial", Pat(ARITHMETIC - {"const"}, name="region", shown="an arithmetic region"),
-    cheapest, "its cheapest evaluation scheme")])
+def _region_rule(build: Callable[[ir.Node], ir.Node]) -> Rule:
+    return Rule("polynomial", Pat(ARITHMETIC - {"const"}, name="region",
+                                  shown="an arithmetic region"),
+                build, "its cheapest evaluation scheme")
+
+
+LOWER_REGION = RuleSet([_region_rule(cheapest)])
 
 
 def polynomials(root: ir.Node) -> ir.Node:
@@ -71,7 +88,25 @@ def polynomials(root: ir.Node) -> ir.Node:
     region_roots = {id(root)} | {
         id(arg) for n in ir.topological(root) if n.op not in ARITHMETIC for arg in n.args
     }
-    return rewrite(root, LOWER_REGION, at=lambda node: id(node) in region_roots, fixpoint=False)
+    budget = Budget(MAX_GATE_WORK)  # one for the whole loss: the gate's time stays bounded
+    rules = RuleSet([_region_rule(lambda region: cheapest(region, budget))])
+    return rewrite(root, rules, at=lambda node: id(node) in region_roots, fixpoint=False)
+
+
+def _local_ops(root: ir.Node, given: frozenset) -> int:
+    """The operations of ``root`` once its powers are lowered, the ``given`` nodes (ids) free."""
+    stop = lambda node: id(node) in given  # noqa: E731
+    lowered: dict[int, ir.Node] = {}
+    for node in ir.topological(root, stop):
+        if stop(node) or not node.args:
+            lowered[id(node)] = node
+        elif node.op == "pow":
+            lowered[id(node)] = power(lowered[id(node.args[0])], node.value)  # type: ignore[arg-type]
+        else:
+            lowered[id(node)] = ir.Node(node.op, tuple(lowered[id(a)] for a in node.args),
+                                        node.value)
+    return sum(1 for node in ir.topological(lowered[id(root)], stop)
+               if node.args and not stop(node))
 
 
 # Expansion ----------------------------------------------------------------
@@ -130,14 +165,15 @@ def _lift_abs(poly: Terms, a: ir.Node) -> Optional[Terms]:
 # number of atoms faster than their product with the terms.
 
 
-def lower_poly(poly: Terms, rewrite_abs: bool = True) -> ir.Node:
+def lower_poly(poly: Terms, rewrite_abs: bool = True,
+               cost: Callable[[ir.Node], int] = count_ops) -> ir.Node:
     """IR (with pow nodes) evaluating ``poly`` by its cheapest scheme.
 
     With ``rewrite_abs``, a polynomial with an atom a = abs(y) is also tried
     in the two other forms of a^2 = y^2: every a^2k as y^2k (E(y^2) + a O(y^2)),
     and, when y has only even powers, every y^2k as a^2k (Horner in a alone).
     """
-    return _Lowering().run(_Task(poly, rewrite_abs))
+    return _Lowering(cost).run(_Task(poly, rewrite_abs))
 
 
 class _Task:
@@ -177,7 +213,7 @@ class _Task:
     def needs(self) -> list["_Task"]:
         return [*self.coefficients.values(), *self.alternatives]
 
-    def lower(self, done: dict) -> ir.Node:
+    def lower(self, done: dict, cost: Callable[[ir.Node], int]) -> ir.Node:
         if self.pivot is None:
             return ir.const(self.poly.get((), 0.0))
         coefficients = {e: done[t.key] for e, t in self.coefficients.items()}
@@ -185,13 +221,14 @@ class _Task:
         candidates += [done[t.key] for t in self.alternatives]
         if len(candidates) == 2 and candidates[0] is candidates[1]:
             return candidates[0]  # exponents 0 and 1 only: one form, nothing to count
-        return min(candidates, key=count_ops)  # first of the cheapest: deterministic
+        return min(candidates, key=cost)  # first of the cheapest: deterministic
 
 
 class _Lowering:
     """One lower_poly call: a stack of tasks, the memo of lowered polynomials, the budget."""
 
-    def __init__(self) -> None:
+    def __init__(self, cost: Callable[[ir.Node], int]) -> None:
+        self.cost = cost
         self.done: dict = {}
         self.planned = 0
 
@@ -213,7 +250,7 @@ class _Lowering:
                 # Everything a task waits for is lowered before it is seen again, unless it
                 # waits for itself: a bug.
                 raise RuntimeError("the polynomial lowering waits on itself")
-            self.done[task.key] = task.lower(self.done)
+            self.done[task.key] = task.lower(self.done, self.cost)
             stack.pop()
         return self.done[root.key]
 
