@@ -74,7 +74,7 @@ class LossccError(Exception):
             # A long line is shown around the fault only: a window, marked '...' where cut.
             left = max(line_start, self.start - SHOWN_AROUND)
             right = min(line_end, self.start + width + SHOWN_AROUND)
-            width = min(width, right - self.start)
+            width = max(1, min(width, right - self.start))  # a fault at the end still shows
             before, after = ("..." if left > line_start else ""), ("..." if right < line_end else "")
             # one visible character per character, so the caret stays under the fault
             shown = "".join(ch if ch.isprintable() else "\ufffd"

@@ -66,7 +66,9 @@ def test_largest_power_at_a_low_recursion_limit():
         sys.setrecursionlimit(old)
 
 
-def test_nested_powers_beyond_the_limit_stay_nested():
-    # (x^m)^n merges only while m*n <= 1024: beyond, each power keeps its own chain
-    assert losscc.program("(d^1024)^1024").op_counts == {"Square": 20}
+def test_nested_powers_beyond_the_degree_limit_are_refused():
+    # (x^m)^n merges while m*n <= 1024; beyond, the loss's degree is above MAX_DEGREE
+    assert losscc.program("(d^32)^32").op_counts == {"Square": 10}
+    with pytest.raises(losscc.LossccError, match="degree above 1024"):
+        losscc.program("(d^1024)^1024")
     assert losscc.program("(d^3)^5").op_count == A003313[15 - 1]

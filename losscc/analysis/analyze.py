@@ -168,9 +168,9 @@ def analyze(program: Any) -> Analysis:
 def beyond_limits(program: Any) -> Optional[str]:
     """Why SymPy's exact root finding could take too long for ``program``, or None.
 
-    Decided at once, from the compiled IR: its degree (MAX_ANALYSIS_DEGREE)
-    and how many kinks its abs(...) can make (MAX_ANALYSIS_KINKS: the degrees
-    of their arguments, added up).
+    Decided at once, in one pass over the loss as defined: its degree
+    (MAX_ANALYSIS_DEGREE) and how many kinks its abs, min, max... can make
+    (MAX_ANALYSIS_KINKS: at most the degrees of their arguments, added up).
 
     >>> import losscc
     >>> beyond_limits(losscc.program("abs(d)^3 + square(d - 1)")) is None
@@ -178,20 +178,16 @@ def beyond_limits(program: Any) -> Optional[str]:
     >>> beyond_limits(losscc.program("d^40"))
     'the loss has degree 40, and the analysis takes losses up to degree 32'
     """
-    from ..ir.nodes import topological
-    from ..ir.polynomial import degree_bound, degree_bounds
-    from ..limits import MAX_ANALYSIS_DEGREE, MAX_ANALYSIS_KINKS, MAX_DEGREE
+    from ..ir.polynomial import shape_of
+    from ..limits import MAX_ANALYSIS_DEGREE, MAX_ANALYSIS_KINKS
 
-    root = program.root
-    degree = degree_bounds(root, max(MAX_ANALYSIS_DEGREE, MAX_ANALYSIS_KINKS))
-    if degree[id(root)] > MAX_ANALYSIS_DEGREE:
-        exact = degree_bound(root, MAX_DEGREE)  # compile's limit: a bound that does not saturate
-        return (f"the loss has degree {exact}, and the analysis takes losses up to degree "
-                f"{MAX_ANALYSIS_DEGREE}")
-    kinks = sum(degree[id(n.args[0])] for n in topological(root) if n.op == "abs")
-    if kinks > MAX_ANALYSIS_KINKS:
-        return (f"the loss may have {kinks} kinks (points where an abs(...) changes sign), "
-                f"and the analysis takes up to {MAX_ANALYSIS_KINKS}")
+    shape = shape_of(program.raw)  # the loss as defined: what the analysis studies
+    if shape.degree > MAX_ANALYSIS_DEGREE:
+        return (f"the loss has degree {shape.degree}, and the analysis takes losses up to "
+                f"degree {MAX_ANALYSIS_DEGREE}")
+    if shape.kinks > MAX_ANALYSIS_KINKS:
+        return (f"the loss may have {shape.kinks} kinks (points where a piece ends: abs, min, "
+                f"max...), and the analysis takes up to {MAX_ANALYSIS_KINKS}")
     return None
 
 

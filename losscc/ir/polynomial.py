@@ -24,7 +24,7 @@ from types import SimpleNamespace
 from typing import Any, Callable, Optional
 
 from .interpret import interpret
-from .nodes import Node, topological
+from .nodes import Node
 
 Monomial = tuple[tuple[Node, int], ...]
 
@@ -146,12 +146,80 @@ class ExactPolynomial(Polynomial):
         return False
 
 
+class Shape:
+    """Bounds on a piecewise polynomial: its degree, and how many kinks (piece ends) it has.
+
+    A number system for ``interpret``: each operation's meaning in the op
+    table, run on Shapes, bounds the shape of its result, so an operation
+    added to the table is covered without a change here. abs(x) adds a kink
+    at each root of x (at most its degree), min(a, b) and max(a, b) one at
+    each root of a - b. Values saturate at SATURATE, so a formula of nested
+    squares stays cheap to bound.
+
+    >>> d = Shape(1, 0)
+    >>> SHAPES.abs(d * d - Shape(0, 0)) ** 3
+    Shape(degree=6, kinks=2)
+    """
+
+    SATURATE = 1 << 20
+
+    __slots__ = ("degree", "kinks")
+
+    def __init__(self, degree: int, kinks: int) -> None:
+        self.degree = min(degree, self.SATURATE)
+        self.kinks = min(kinks, self.SATURATE)
+
+    def __repr__(self) -> str:
+        return f"Shape(degree={self.degree}, kinks={self.kinks})"
+
+    def __add__(self, other: Any) -> "Shape":
+        other = _shape(other)
+        return Shape(max(self.degree, other.degree), self.kinks + other.kinks)
+
+    __radd__ = __sub__ = __rsub__ = __add__
+
+    def __mul__(self, other: Any) -> "Shape":
+        other = _shape(other)
+        return Shape(self.degree + other.degree, self.kinks + other.kinks)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other: Any) -> "Shape":  # meanings divide by constants only
+        return Shape(self.degree, self.kinks + _shape(other).kinks)
+
+    def __neg__(self) -> "Shape":
+        return self
+
+    def __pow__(self, n: int) -> "Shape":
+        return Shape(n * self.degree, self.kinks)
+
+
+def _shape(value: Any) -> Shape:
+    return value if isinstance(value, Shape) else Shape(0, 0)
+
+
+def _kinked(a: Any, b: Any) -> Shape:
+    """min(a, b) or max(a, b): a kink at each root of a - b."""
+    a, b = _shape(a), _shape(b)
+    degree = max(a.degree, b.degree)
+    return Shape(degree, a.kinks + b.kinks + degree)
+
+
+SHAPES = SimpleNamespace(abs=lambda a: Shape(a.degree, a.kinks + a.degree),
+                         square=lambda a: a * a, minimum=_kinked, maximum=_kinked,
+                         number=lambda value: Shape(0, 0))
+
+
+def shape_of(root: Node) -> Shape:
+    """The Shape of ``root`` as a function of its variables (each of degree 1), in one pass."""
+    return interpret(root, SHAPES, lambda node: Shape(0 if node.op == "const" else 1, 0))
+
+
 def degree_bound(root: Node, cap: int) -> int:
     """The degree of ``root`` as a polynomial in its variables, counting abs(x) as x.
 
-    An upper bound (cancellation may lower the true degree), computed in one
-    iterative pass; it saturates at ``cap + 1``, so the numbers stay small
-    however deep squares are nested.
+    An upper bound (cancellation may lower the true degree); it saturates at
+    ``cap + 1``, so the numbers stay small however deep squares are nested.
 
     >>> from losscc import ir
     >>> d = ir.var("d")
@@ -163,28 +231,7 @@ def degree_bound(root: Node, cap: int) -> int:
     >>> degree_bound(x, 1024)
     1025
     """
-    return degree_bounds(root, cap)[id(root)]
-
-
-def degree_bounds(root: Node, cap: int) -> dict[int, int]:
-    """degree_bound of every node below ``root``, by id."""
-    degree: dict[int, int] = {}
-    for node in topological(root):
-        args = [degree[id(a)] for a in node.args]
-        if node.op == "const":
-            k = 0
-        elif node.op == "var":
-            k = 1
-        elif node.op == "mul":
-            k = args[0] + args[1]
-        elif node.op == "square":
-            k = 2 * args[0]
-        elif node.op == "pow":
-            k = int(node.value) * args[0]  # type: ignore[arg-type]
-        else:  # add, sub, neg, abs and every operation that keeps the degree
-            k = max(args)
-        degree[id(node)] = min(k, cap + 1)
-    return degree
+    return min(shape_of(root).degree, cap + 1)
 
 
 def check_degree(root: Node, text: str, start: int, end: int) -> None:

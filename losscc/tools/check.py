@@ -124,7 +124,7 @@ class CheckReport:
                  f"{'mode':<9} {'dtype':<8} {'inputs':<10} {'loss':<10} "
                  f"{'value error':>11} {'grad error':>11} {'tolerance':>10}"]
         for c in self.cases:
-            shape = f"{c.shape[0]} near 0s" if c.near_roots else "x".join(map(str, c.shape))
+            shape = f"{c.shape[0]}@0s" if c.near_roots else "x".join(map(str, c.shape))
             head = f"{c.mode:<9} {c.dtype:<8} {shape:<10} {c.reduction:<10}"
             if c.skipped:
                 lines.append(f"{head} skipped: {c.skipped}")

@@ -43,9 +43,10 @@ from __future__ import annotations
 
 import math
 import struct
-from typing import Callable, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 from ... import ir
+from ...ir.ops import OPS, SCALARS
 from .powers import lower_powers
 
 ULPS = 4.0  # the "few ulps" a rewrite may add
@@ -59,6 +60,7 @@ FLOAT32_MAX = 3.4028234663852886e38
 UNIT = 2.0 ** -24  # float32's unit roundoff: the most a step may round, relatively
 TINY = 2.0 ** -150  # and absolutely, near 0 (half the smallest subnormal)
 DEFAULT_BUDGET = 4_000_000  # node evaluations, when the caller gives no budget
+BUILD_COST = 8  # node evaluations one node's share of building the program is counted as
 BISECTIONS = 80
 GOLDEN_STEPS = 60
 
@@ -87,13 +89,16 @@ class _Exhausted(Exception):
 
 def keeps_accuracy(written: ir.Node, candidate: ir.Node, budget: Optional[Budget] = None) -> bool:
     """Whether ``candidate`` is as accurate in float32 as ``written`` (same function) everywhere probed."""
+    budget = budget if budget is not None else Budget(DEFAULT_BUDGET)
+    if budget.remaining <= 0:
+        return False
     roots = (lower_powers(written), lower_powers(candidate))
     variables = sorted(ir.variables(roots[0]) | ir.variables(roots[1]))
     if not variables:
         return True
     program = _Program(roots, variables)
-    budget = budget if budget is not None else Budget(DEFAULT_BUDGET)
     try:
+        budget.spend(BUILD_COST * len(program.code))  # building it walked the nodes a few times
         return all(_keeps_on(program, line, budget) for line in _lines(len(variables)))
     except _Exhausted:
         return False
@@ -225,7 +230,7 @@ def _point(line: tuple[int, float], x: float) -> list[float]:
 
 # A straight-line program over both roots, interpreted in two ways ---------------
 
-_CONST, _VAR, _ADD, _SUB, _NEG, _MUL, _SQUARE, _ABS = range(8)
+_CONST, _VAR, _ADD, _SUB, _NEG, _MUL, _SQUARE, _ABS, _OTHER = range(9)
 _CODES = {"add": _ADD, "sub": _SUB, "neg": _NEG, "mul": _MUL, "square": _SQUARE, "abs": _ABS}
 
 
@@ -241,17 +246,17 @@ class _Program:
                     seen.add(id(node))
                     order.append(node)
         index = {id(node): i for i, node in enumerate(order)}
-        self.code: list[tuple[int, int, int, float]] = []
+        self.code: list[tuple[int, int, int, Any]] = []
         for node in order:
-            args = [index[id(a)] for a in node.args] + [0, 0]
+            args = [index[id(a)] for a in node.args] + [-1, -1]
             if node.op == "const":
                 self.code.append((_CONST, 0, 0, float(node.value)))  # type: ignore[arg-type]
             elif node.op == "var":
                 self.code.append((_VAR, variables.index(node.value), 0, 0.0))
             elif node.op in _CODES:
                 self.code.append((_CODES[node.op], args[0], args[1], 0.0))
-            else:
-                raise ValueError(f"no float32 model for the IR op {node.op!r}")
+            else:  # an atom such as min or huber, the same in both forms: by its meaning
+                self.code.append((_OTHER, args[0], args[1], node))
         self.roots = [index[id(root)] for root in roots]
 
     def values(self, point: list[float]) -> list[float]:
@@ -272,8 +277,10 @@ class _Program:
                 v[k] = v[a] * v[b]
             elif op == _SQUARE:
                 v[k] = v[a] * v[a]
-            else:
+            elif op == _ABS:
                 v[k] = abs(v[a])
+            else:
+                v[k] = _meaning(c, v, a, b)
         return [v[r] for r in self.roots]
 
     def bounds(self, point: list[float]) -> list[tuple[float, float, float]]:
@@ -299,7 +306,10 @@ class _Program:
             if op == _NEG or op == _ABS:
                 v[k], run[k], first[k] = (-v[a] if op == _NEG else abs(v[a])), run[a], first[a]
                 continue
-            if op == _ADD or op == _SUB:
+            if op == _OTHER:
+                exact = _meaning(c, v, a, b)
+                grown = _spread(c, v, run, a, b), _spread(c, v, first, a, b)
+            elif op == _ADD or op == _SUB:
                 exact = v[a] + v[b] if op == _ADD else v[a] - v[b]
                 grown = run[a] + run[b], first[a] + first[b]
             elif op == _MUL:
@@ -317,3 +327,26 @@ class _Program:
             else:
                 run[k] = first[k] = math.inf
         return [(v[r], run[r], first[r]) for r in self.roots]
+
+
+def _meaning(node: ir.Node, v: list[float], a: int, b: int) -> float:
+    """An atom's value from its arguments' (its row of the op table, in Python floats)."""
+    args = (v[a],) if b < 0 else (v[a], v[b])
+    try:
+        return float(OPS[node.op].meaning(SCALARS, *args, node.value))
+    except (OverflowError, ZeroDivisionError, ValueError):
+        return math.nan
+
+
+def _spread(node: ir.Node, v: list[float], e: list[float], a: int, b: int) -> float:
+    """How far an atom's value moves when its arguments move by their errors (the corners)."""
+    centre = _meaning(node, v, a, b)
+    moved = list(v)
+    out = 0.0
+    for sa in (-1.0, 1.0):
+        for sb in ((-1.0, 1.0) if b >= 0 else (0.0,)):
+            moved[a] = v[a] + sa * e[a]
+            if b >= 0:
+                moved[b] = v[b] + sb * e[b]
+            out = max(out, abs(_meaning(node, moved, a, b) - centre))
+    return out
