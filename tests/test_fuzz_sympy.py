@@ -1,0 +1,122 @@
+"""Fuzzing the SymPy-object front door: ``losscc.taylor`` and ``losscc.series.approximate``.
+
+The string fuzzer (test_fuzz.py) covers formulas; this one builds SymPy
+expressions directly, as a Python user could: sums, products, powers and
+the functions losscc expands, mixed with what a formula string can never
+hold: imaginary and infinite constants, NaN, intervals, huge and tiny
+rationals, floats beyond float64, deep nesting, wide sums, functions losscc
+does not know, symbols with other names or assumptions. Each must either be
+prepared (and then approximated or refused) or be refused with a
+LossccError, quickly, never with another exception.
+
+CI runs few examples, derandomized. A long campaign:
+
+    LOSSCC_FUZZ_EXAMPLES=10000 pytest tests/test_fuzz_sympy.py
+"""
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+import sympy as sp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from losscc import LossccError
+from losscc.series import approximate, prepare
+
+CAMPAIGN = int(os.environ.get("LOSSCC_FUZZ_EXAMPLES", "0"))
+D = sp.Symbol("d")
+SECONDS = 20  # what one expression may take, prepared and approximated
+
+
+def examples(default: int) -> settings:
+    return settings(max_examples=CAMPAIGN or default, deadline=None, derandomize=not CAMPAIGN,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+
+
+ODD_ATOMS = [sp.I, sp.oo, -sp.oo, sp.zoo, sp.nan, sp.AccumBounds(-1, 1), sp.pi, sp.E,
+             sp.EulerGamma, sp.Rational(1, 10**400), sp.Integer(10**400), sp.Float("1e400"),
+             sp.Float("1e-400"), sp.Symbol("x"), sp.Symbol("d", positive=True),
+             sp.Symbol("pred"), sp.Symbol("target")]
+
+LEAVES = st.one_of(
+    st.just(D),
+    st.integers(-5, 5).map(sp.Integer),
+    st.fractions(min_value=-10, max_value=10, max_denominator=50).map(
+        lambda f: sp.Rational(f.numerator, f.denominator)),
+    st.floats(-1e3, 1e3, allow_nan=False).map(sp.Float),
+    st.sampled_from(ODD_ATOMS),
+)
+
+FUNCTIONS = [sp.exp, sp.log, sp.sin, sp.cos, sp.sinh, sp.cosh, sp.tanh, sp.atan, sp.erf,
+             sp.sqrt, sp.Abs, sp.gamma, sp.sign, sp.floor, sp.Heaviside]
+
+
+def built(make, *args):
+    """SymPy's own constructor, where it accepts the arguments (its errors are not losscc's)."""
+    try:
+        return make(*args)
+    except (TypeError, ValueError, AttributeError, ZeroDivisionError):
+        return D
+
+
+def _extend(children):
+    return st.one_of(
+        st.lists(children, min_size=2, max_size=4).map(lambda a: built(sp.Add, *a)),
+        st.lists(children, min_size=2, max_size=3).map(lambda a: built(sp.Mul, *a)),
+        st.tuples(children, st.integers(-3, 6)).map(lambda t: built(sp.Pow, *t)),
+        st.tuples(children, children).map(lambda t: built(sp.Pow, *t)),
+        st.tuples(st.sampled_from(FUNCTIONS), children).map(lambda t: built(*t)),
+    )
+
+
+EXPRESSIONS = st.recursive(LEAVES, _extend, max_leaves=12)
+
+
+def outcome(expr) -> str:
+    """What losscc makes of ``expr``: an approximation, or a LossccError (nothing else)."""
+    try:
+        prepare(expr)
+    except LossccError:
+        return "refused"
+    try:
+        approximate(expr, order=4, range=0.5)
+    except LossccError:
+        return "refused later"
+    return "approximated"
+
+
+@examples(60)
+@given(EXPRESSIONS)
+def test_sympy_expressions_are_approximated_or_refused_with_a_losscc_error(expr):
+    began = time.perf_counter()
+    outcome(expr)
+    assert time.perf_counter() - began < SECONDS, expr
+
+
+def nested(function, depth: int):
+    expr = D
+    for _ in range(depth):
+        expr = function(expr, evaluate=False)
+    return expr
+
+
+@pytest.mark.parametrize("expr", [
+    nested(sp.exp, 3000), nested(sp.sin, 65),
+    sp.Add(*[D**k for k in range(1, 1200)], evaluate=False),
+    sp.Mul(*[(D + k) for k in range(2000)], evaluate=False),
+    sp.Rational(1, 10**5000) * D**2, sp.I * D, sp.AccumBounds(0, 1) * D,
+    sp.Piecewise((D, D > 0), (-D, True)),
+])
+def test_hostile_sizes_and_numbers_are_refused_at_once(expr):
+    began = time.perf_counter()
+    with pytest.raises(LossccError):
+        prepare(expr)
+    assert time.perf_counter() - began < 5
+
+
+@pytest.mark.parametrize("expr", [sp.exp(-D**2), sp.log(sp.cosh(D)), 1 / (1 + D**2)])
+def test_plain_expressions_still_work(expr):
+    assert approximate(expr, order=6, range=0.5).report.degree <= 6
