@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 import losscc
-from losscc.compiler.passes import poly
+from losscc.compiler.passes import accuracy
 
 U = 2.0 ** -24
 FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -226,7 +226,7 @@ def test_the_issue_example_keeps_its_factored_form():
 
 def test_the_property_catches_an_expansion_without_the_gate(monkeypatch):
     """Control: with the gate switched off the same check fails on the issue's example."""
-    monkeypatch.setattr(poly, "keeps_accuracy", lambda written, candidate, budget=None: True)
+    monkeypatch.setattr(accuracy, "keeps_accuracy", lambda written, candidate, budget=None: True)
     loss = the_issue_example()
     program = losscc.program(loss[0], "none")
     assert program.op_count == 4  # the expanded form

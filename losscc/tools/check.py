@@ -289,162 +289,26 @@ def _near_roots(cell: Any, reference: _Reference, mode: str) -> Case:
 
     from ..ir.interpret import evaluate
     from ..ir.nodes import variables
+    from .near_roots import excess, special_inputs, written_bounds
 
     program = reference.program
     case = Case(mode, "float32", (0,), "none", near_roots=True)
     if variables(program.raw) & {"target"} or variables(program.raw) == {"d", "pred"}:
         return dataclasses.replace(case, skipped="near roots: the loss depends on the target too")
-    points = _special_inputs(lambda x: evaluate(program.raw, pred=x, target=np.zeros_like(x)))
+    points = special_inputs(lambda x: evaluate(program.raw, pred=x, target=np.zeros_like(x)))
     if points.size == 0:
         return dataclasses.replace(case, skipped="near roots: the loss has no roots or minima")
     pred, target = points, np.zeros_like(points)  # d = pred exactly
     exact_pred, exact_target = pred.astype(np.float64), target.astype(np.float64)
     want_value = reference.values(exact_pred, exact_target)
     want_grad = reference.derivative(exact_pred, exact_target)
-    value_bound, gradient_bound = _written_bounds(program.raw, exact_pred)
+    value_bound, gradient_bound = written_bounds(program.raw, exact_pred)
     value, grad = ms.value_and_grad(cell)(ms.Tensor(pred), ms.Tensor(target))
+    tolerance = TOLERANCE["float32"]
     return dataclasses.replace(
         case, shape=pred.shape, tolerance=1.0,
-        value_error=_excess(value.asnumpy(), want_value, value_bound),
-        gradient_error=_excess(grad.asnumpy(), want_grad, gradient_bound))
-
-
-def _excess(got: Any, want: Any, written_bound: Any) -> float:
-    """The worst error, element by element, as a fraction of what is allowed there.
-
-    Allowed: the float32 tolerance relative to the element itself (not to the
-    batch: near a root the values are tiny), or WRITTEN_FACTOR times the error
-    bound of the formula as written, or float32's smallest normal number.
-    """
-    import numpy as np
-
-    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
-    if got.shape != want.shape:
-        return float("inf")
-    with np.errstate(all="ignore"):
-        error = np.abs(got - want)
-        allowed = np.maximum.reduce([TOLERANCE["float32"] * np.abs(want),
-                                     WRITTEN_FACTOR * written_bound,
-                                     np.full(want.shape, SUBNORMAL_SLACK)])
-        ratio = np.where(np.isfinite(error), error / allowed, np.inf)
-    return float(np.max(ratio, initial=0.0))
-
-
-def _written_bounds(raw: Any, x: Any) -> tuple[Any, Any]:
-    """A priori float32 error bounds of the formula as written, and of its derivative, at x.
-
-    The classical bound n*u*|f|(x): n the operations the formula takes, u
-    float32's unit roundoff and |f| the formula evaluated with every sum made
-    a sum of magnitudes (forward-mode derivatives likewise): what evaluating
-    it as written may lose, however lucky a point is.
-    """
-    from types import SimpleNamespace
-
-    import numpy as np
-
-    from ..compiler.passes.powers import count_ops
-    from ..ir.interpret import interpret
-
-    lib = SimpleNamespace(abs=lambda a: a, square=lambda a: a * a)
-
-    def leaf(node: Any) -> _Magnitude:
-        if node.op == "const":
-            return _Magnitude(abs(node.value), 0.0)
-        moving = node.value in ("d", "pred")  # the loss is studied along x = pred = d
-        return _Magnitude(np.abs(x) if moving else 0.0, 1.0 if moving else 0.0)
-
-    with np.errstate(all="ignore"):
-        magnitude = interpret(raw, lib, leaf)
-    unit = 2.0 ** -24 * max(1, count_ops(raw))
-    shape = np.shape(x)
-    return (np.broadcast_to(unit * magnitude.value, shape),
-            np.broadcast_to(unit * magnitude.slope, shape))
-
-
-class _Magnitude:
-    """|f| and |f'| bounds: sums of magnitudes, through the IR's own operations."""
-
-    def __init__(self, value: Any, slope: Any) -> None:
-        self.value, self.slope = value, slope
-
-    def __add__(self, other: "_Magnitude") -> "_Magnitude":
-        return _Magnitude(self.value + other.value, self.slope + other.slope)
-
-    __sub__ = __add__
-
-    def __neg__(self) -> "_Magnitude":
-        return self
-
-    def __mul__(self, other: "_Magnitude") -> "_Magnitude":
-        return _Magnitude(self.value * other.value,
-                          self.value * other.slope + other.value * self.slope)
-
-    def __pow__(self, n: int) -> "_Magnitude":
-        if n == 0:
-            return _Magnitude(1.0, 0.0)
-        return _Magnitude(self.value ** n, n * self.value ** (n - 1) * self.slope)
-
-
-# The near-roots case: where points are looked for, and how close they come.
-ROOT_GRID_EXPONENTS = range(-160, 321)  # +-2^(k/8): 2^-20 .. 2^40
-ROOT_OFFSETS = range(4, 24)  # s*(1 +- 2^-j)
-MAX_SPECIAL_POINTS = 16
-WRITTEN_FACTOR = 4.0  # the cell may be this much less accurate than the formula as written
-# Errors below float32's smallest normal number are not counted (MindSpore's CPU
-# kernels may flush subnormal results to 0).
-SUBNORMAL_SLACK = FLOAT32_MIN_NORMAL
-
-
-def _special_inputs(f: Any) -> Any:
-    """float32 points around the roots of ``f`` and the local minima of |f| (f in float64)."""
-    import numpy as np
-
-    grid = 2.0 ** (np.array(ROOT_GRID_EXPONENTS) / 8.0)
-    grid = np.concatenate([-grid[::-1], [0.0], grid])
-    with np.errstate(all="ignore"):
-        y = np.asarray(f(grid), np.float64)
-        changes = np.isfinite(y[:-1]) & np.isfinite(y[1:]) & (np.sign(y[:-1]) * np.sign(y[1:]) < 0)
-    special = []
-    for i in np.flatnonzero(changes):
-        special.append(_bisect(f, grid[i], grid[i + 1]))
-    size = np.where(np.isfinite(y), np.abs(y), np.inf)
-    minima = (size[1:-1] <= size[:-2]) & (size[1:-1] <= size[2:]) & np.isfinite(size[1:-1])
-    special += [_golden(f, grid[i], grid[i + 2]) for i in np.flatnonzero(minima)]
-    special = sorted(set(special), key=abs)[:MAX_SPECIAL_POINTS]
-    steps = 2.0 ** -np.array(ROOT_OFFSETS, np.float64)
-    points = [np.array(special), steps, -steps]  # the points, and around 0 (always special)
-    points += [np.float32(s) * (1 + sign * steps) for s in special if s != 0 for sign in (1, -1)]
-    out = np.unique(np.concatenate(points).astype(np.float32))
-    with np.errstate(all="ignore"):
-        keep = np.isfinite(np.asarray(f(out.astype(np.float64)), np.float64))
-    return out[keep & (np.abs(out) <= FLOAT32_MAX)]
-
-
-def _bisect(f: Any, a: float, b: float) -> float:
-    import numpy as np
-
-    fa = float(f(np.array([a]))[0])
-    for _ in range(80):
-        m = 0.5 * (a + b)
-        fm = float(f(np.array([m]))[0])
-        if m in (a, b) or not np.isfinite(fm):
-            break
-        a, b, fa = (m, b, fm) if (fm > 0) == (fa > 0) else (a, m, fa)
-    return 0.5 * (a + b)
-
-
-def _golden(f: Any, a: float, b: float) -> float:
-    """A local minimum of |f| in [a, b]."""
-    import numpy as np
-
-    ratio = (np.sqrt(5.0) - 1.0) / 2.0
-    for _ in range(60):
-        c, d = b - ratio * (b - a), a + ratio * (b - a)
-        if not a < c < d < b:
-            break
-        fc, fd = (abs(float(f(np.array([x]))[0])) for x in (c, d))
-        a, b = (a, d) if fc < fd else (c, b)
-    return 0.5 * (a + b)
+        value_error=excess(value.asnumpy(), want_value, value_bound, tolerance),
+        gradient_error=excess(grad.asnumpy(), want_grad, gradient_bound, tolerance))
 
 
 def _mindspore_runs(dtype: str, shape: tuple) -> bool:

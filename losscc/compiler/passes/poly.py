@@ -28,13 +28,12 @@ is one more candidate, next to Horner's rule in a itself.
 from __future__ import annotations
 
 from functools import reduce
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from ... import ir
 from ...ir.patterns import MAX_STEPS_AT_A_NODE, Pat, Rule, RuleSet, rewrite
 from ...ir.polynomial import Polynomial, TooLarge, of_region
 from ...limits import MAX_POLY_CANDIDATES, MAX_POLY_DEGREE, MAX_POLY_TERMS
-from .accuracy import Budget, keeps_accuracy
 from .powers import count_ops, power
 from .rules import RULES
 
@@ -53,7 +52,7 @@ class RegionPolynomial(Polynomial):
 MAX_GATE_WORK = 4_000_000  # node evaluations the accuracy gate may spend on one loss
 
 
-def cheapest(region: ir.Node, budget: Optional[Budget] = None) -> ir.Node:
+def cheapest(region: ir.Node, gate: Optional["_Gate"] = None) -> ir.Node:
     """``region`` or its Horner/monomial lowering: the lowering if it is shorter and as accurate.
 
     A form's cost is the operations of the region itself, with its atoms'
@@ -70,8 +69,25 @@ def cheapest(region: ir.Node, budget: Optional[Budget] = None) -> ir.Node:
     candidate = lower_poly(poly.terms, cost=cost)
     if cost(candidate) >= cost(region):
         return region
-    budget = budget if budget is not None else Budget(MAX_GATE_WORK)
-    return candidate if keeps_accuracy(region, candidate, budget) else region
+    return candidate if (gate or _Gate()).keeps_accuracy(region, candidate) else region
+
+
+class _Gate:
+    """The accuracy gate for one loss: one budget for all its regions (bounded time).
+
+    ``accuracy`` is imported at the first region that needs it: most losses
+    have none, and ``losscc compile`` stays as fast as it was.
+    """
+
+    def __init__(self) -> None:
+        self.budget: Any = None
+
+    def keeps_accuracy(self, written: ir.Node, candidate: ir.Node) -> bool:
+        from .accuracy import Budget, keeps_accuracy
+
+        if self.budget is None:
+            self.budget = Budget(MAX_GATE_WORK)
+        return keeps_accuracy(written, candidate, self.budget)
 
 
 def _region_rule(build: Callable[[ir.Node], ir.Node]) -> Rule:
@@ -88,8 +104,8 @@ def polynomials(root: ir.Node) -> ir.Node:
     region_roots = {id(root)} | {
         id(arg) for n in ir.topological(root) if n.op not in ARITHMETIC for arg in n.args
     }
-    budget = Budget(MAX_GATE_WORK)  # one for the whole loss: the gate's time stays bounded
-    rules = RuleSet([_region_rule(lambda region: cheapest(region, budget))])
+    gate = _Gate()
+    rules = RuleSet([_region_rule(lambda region: cheapest(region, gate))])
     return rewrite(root, rules, at=lambda node: id(node) in region_roots, fixpoint=False)
 
 
