@@ -323,7 +323,7 @@ def compile_latency(samples: int, import_samples: int) -> dict:
              "with contextlib.redirect_stdout(io.StringIO()): c.main(['compile', 'square(square(d))'])\n"
              "print(' '.join(m for m in ('mindspore', 'sympy', 'numpy') if m in sys.modules))")],
             cwd=where, capture_output=True, text=True, check=True)
-        # Where the compile path's time goes: importing losscc, building lark's tables.
+        # Where the compile path's time goes: importing losscc, loading lark's tables.
         parts = [subprocess.run(
             [sys.executable, "-c", ("import time; t = time.perf_counter(); import losscc.cli.main\n"
              "u = time.perf_counter(); import losscc.language.grammar as p; p.parser()\n"
@@ -653,7 +653,7 @@ from touching its inputs once. The method is described at the top of `benchmarks
 | `python -c pass` (interpreter start-up) | {py_start} s | {py_start_min} s |
 | `{compile_cmd}`, whole process | {lc_compile} s | {lc_compile_min} s |
 | of which: `import losscc.cli.main` | {imp_lc} s | {imp_lc_min} s |
-| of which: lark building the LALR parser from grammar/loss.lark | {lark} s | {lark_min} s |
+| of which: lark loading the LALR parser (the tables shipped with losscc) | {lark} s | {lark_min} s |
 {taylor_row}| `python -c "import mindspore"` | {import_ms} s | {import_ms_min} s |
 | `losscc.compile(...)` in a process that has MindSpore loaded (new class) | {load} s | {load_min} s |
 | its first GRAPH_MODE call (graph compile + run) | {first_call} s | {first_call_min} s |
@@ -744,12 +744,13 @@ WHY = {
     "latency": (
         "**Compile latency.** `losscc compile` takes {lc_compile} s as a whole process (median; "
         "{lc_compile_min} s at best). Its parts, timed separately: the interpreter's start "
-        "({py_start} s), importing losscc ({imp_lc} s: its modules and lark), lark building "
-        "the LALR tables from the grammar ({lark} s); the rest is argparse registering every "
+        "({py_start} s), importing losscc ({imp_lc} s: its modules and lark), lark loading "
+        "the LALR tables shipped with losscc ({lark} s); the rest is argparse registering every "
         "subcommand, the compile and the output. It imports neither "
         "MindSpore, SymPy nor NumPy; importing MindSpore alone takes {import_ms} s. {taylor}"
-        "Loading a cell in a process that has MindSpore costs {load} s (the cache file, an "
-        "import); its first GRAPH_MODE call compiles the graph ({first_call} s), once per cell."),
+        "Loading a cell in a process that has MindSpore costs {load} s (its source compiled "
+        "and run, a copy written to the cache); its first GRAPH_MODE call compiles the graph "
+        "({first_call} s), once per cell."),
     "fusion": (
         "**Fusion.** With `fuse=True`, MindSpore's AKG compiles `logits - labels` and the "
         "element-wise chain into one kernel per graph that reads the inputs once and keeps "

@@ -1,7 +1,8 @@
-"""MindSpore's execution modes, by the names losscc's options and reports use."""
+"""MindSpore's execution modes and float dtypes, by the names losscc's options and reports use."""
 from __future__ import annotations
 
 MODES = ("graph", "pynative")
+DTYPES = ("float32", "float16", "float64")  # what `losscc check` runs cells in
 
 
 def context_mode(name: str) -> int:

@@ -52,10 +52,9 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Optional
 
 from ..compiler.emit import SHAPE_MODES
-from ..compiler.runtime import MODES, context_mode
+from ..compiler.runtime import DTYPES, MODES, context_mode
 from ..floats import FLOAT32_MAX, FLOAT32_MIN_NORMAL
 
-DTYPES = ("float32", "float16", "float64")
 SHAPES = ((7,), (4, 3), (2, 3, 4))
 # Largest accepted error, relative to the largest reference value.
 TOLERANCE = {"float16": 2e-2, "float32": 1e-5, "float64": 1e-5}

@@ -29,7 +29,7 @@ examples:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from ...tools.check import DTYPES, MODES
+    from ...compiler.runtime import DTYPES, MODES  # not tools.check: registering stays cheap
 
     p = sub.add_parser("check", help=HELP, description=HELP + ".", epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
