@@ -41,7 +41,6 @@ import re
 import secrets
 import stat
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Mapping, Optional
 
 from .errors import LossccError
@@ -76,11 +75,6 @@ def cache_location(env: Mapping[str, str] = os.environ) -> Location:
         if os.path.isabs(xdg):  # the XDG specification: relative values are ignored
             return Location(os.path.join(os.path.normpath(xdg), "losscc"), False)
     return Location(os.path.join(_expand("~", "HOME"), ".cache", "losscc"), False)
-
-
-def cache_dir() -> Path:
-    """The cache directory's path (see ``cache_location``)."""
-    return Path(cache_location().path)
 
 
 def open_cache() -> Optional["CacheDir"]:

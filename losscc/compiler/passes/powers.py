@@ -70,22 +70,21 @@ def _shortest_star_chain(n: int) -> tuple[int, ...]:
 def _search(prefix: list[int], n: int, bound: int) -> Optional[list[int]]:
     """Depth-first search for a star chain to n of at most ``bound`` steps.
 
-    Recursion depth is the chain length (at most ~20 for n <= EXACT_LIMIT).
-    Larger sums are tried first, so doublings (Squares) are preferred.
+    A loop over an explicit stack (the passes never recurse), visiting chains
+    in the order a recursive search would: larger sums first, so doublings
+    (Squares) are preferred.
     """
-    last = prefix[-1]
-    if last == n:
-        return prefix
-    steps_left = bound - (len(prefix) - 1)
-    if steps_left <= 0 or last << steps_left < n:
-        return None
-    for earlier in reversed(prefix):
-        nxt = last + earlier
-        if nxt > n:
+    stack = [prefix]
+    while stack:
+        chain_ = stack.pop()
+        last = chain_[-1]
+        if last == n:
+            return chain_
+        steps_left = bound - (len(chain_) - 1)
+        if steps_left <= 0 or last << steps_left < n:
             continue
-        found = _search(prefix + [nxt], n, bound)
-        if found is not None:
-            return found
+        # Pushed smallest first, so that the largest sum is popped (tried) first.
+        stack.extend(chain_ + [last + earlier] for earlier in chain_ if last + earlier <= n)
     return None
 
 
