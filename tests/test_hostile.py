@@ -495,12 +495,19 @@ def test_data_must_be_a_regular_file(tmp_path, path):
 
 
 def test_a_csv_cell_beyond_the_csv_modules_limit_is_a_positioned_error(tmp_path):
+    import csv
+
     from losscc.training.data import load_csv
 
     data = tmp_path / "wide.csv"
     data.write_text("a,b\n1," + "2" * 140000 + "\n3,4\n5,6\n")
-    with pytest.raises(LossccError) as info:
-        load_csv(str(data), "b")
+    # Python's default limit (importing parts of MindSpore raises it to 10 MB, process-wide).
+    old = csv.field_size_limit(131072)
+    try:
+        with pytest.raises(LossccError) as info:
+            load_csv(str(data), "b")
+    finally:
+        csv.field_size_limit(old)
     assert "field limit" in info.value.message and info.value.line == 2
 
 
