@@ -62,6 +62,7 @@ TINY = 2.0 ** -150  # and absolutely, near 0 (half the smallest subnormal)
 DEFAULT_BUDGET = 4_000_000  # node evaluations, when the caller gives no budget
 BUILD_COST = 8  # node evaluations one node's share of building the program is counted as
 BISECTIONS = 80
+CLOSE_ENOUGH = 2.0 ** -30  # a special point found to this relative width is found
 GOLDEN_STEPS = 60
 
 _F32 = struct.Struct("<f")
@@ -106,14 +107,12 @@ def keeps_accuracy(written: ir.Node, candidate: ir.Node, budget: Optional[Budget
 
 def _keeps_on(program: "_Program", line: tuple[int, float], budget: Budget) -> bool:
     """The test along one line of the inputs."""
-    size = len(program.code)
-
     def value(x: float) -> float:
-        budget.spend(size)
-        return program.values(_point(line, x))[0]
+        budget.spend(program.first)
+        return program.value(_point(line, x))
 
     for x in probes(value):
-        budget.spend(size)
+        budget.spend(len(program.code))
         (fw, _, written), (_, candidate, _) = program.bounds(_point(line, x))
         if not written < math.inf:
             continue  # float32 overflows as written too (inf, or inf*0): nothing to keep
@@ -181,8 +180,8 @@ def _safe(f: Callable[[float], float], x: float) -> float:
 def _bisect(f: Callable[[float], float], a: float, b: float, fa: float) -> float:
     for _ in range(BISECTIONS):
         m = 0.5 * (a + b)
-        if m in (a, b):
-            break
+        if abs(b - a) <= abs(m) * CLOSE_ENOUGH or m in (a, b):
+            break  # far below float32's resolution: the probes around it do the rest
         fm = _safe(f, m)
         if math.isnan(fm):
             break
@@ -199,7 +198,7 @@ def _golden_minimum(g: Callable[[float], float], a: float, b: float) -> float:
     c, d = b - ratio * (b - a), a + ratio * (b - a)
     gc, gd = _large_if_nan(g(c)), _large_if_nan(g(d))
     for _ in range(GOLDEN_STEPS):
-        if not a < c < d < b:
+        if not a < c < d < b or b - a <= abs(c) * CLOSE_ENOUGH:
             break
         if gc < gd:
             b, d, gd = d, c, gc
@@ -245,6 +244,8 @@ class _Program:
                 if id(node) not in seen:
                     seen.add(id(node))
                     order.append(node)
+            if root is roots[0]:
+                self.first = len(order)  # the first root needs these nodes only
         index = {id(node): i for i, node in enumerate(order)}
         self.code: list[tuple[int, int, int, Any]] = []
         for node in order:
@@ -259,10 +260,10 @@ class _Program:
                 self.code.append((_OTHER, args[0], args[1], node))
         self.roots = [index[id(root)] for root in roots]
 
-    def values(self, point: list[float]) -> list[float]:
-        """The roots' values in float64."""
-        v = [0.0] * len(self.code)
-        for k, (op, a, b, c) in enumerate(self.code):
+    def value(self, point: list[float]) -> float:
+        """The first root's value in float64."""
+        v = [0.0] * self.first
+        for k, (op, a, b, c) in enumerate(self.code[:self.first]):
             if op == _CONST:
                 v[k] = c
             elif op == _VAR:
@@ -281,7 +282,7 @@ class _Program:
                 v[k] = abs(v[a])
             else:
                 v[k] = _meaning(c, v, a, b)
-        return [v[r] for r in self.roots]
+        return v[self.roots[0]]
 
     def bounds(self, point: list[float]) -> list[tuple[float, float, float]]:
         """(float32 value, running error bound, first-order error bound) of each root.
