@@ -191,7 +191,8 @@ class CacheDir:
         try:
             self.fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW | _CLOEXEC)
         except OSError as e:
-            why = ("is a symbolic link or not a directory" if e.errno in (errno.ELOOP, errno.ENOTDIR)
+            linked = e.errno in (errno.ELOOP, errno.ENOTDIR)
+            why = ("is a symbolic link or not a directory" if linked
                    else f"cannot be opened: {e.strerror or e}")
             raise _error(f"the cache directory {self.path} {why}") from None
         try:
@@ -219,7 +220,7 @@ class CacheDir:
             os.close(fd)
 
     def write(self, name: str, data: bytes) -> None:
-        """(Re)place the entry ``name`` atomically; a symbolic link there is replaced, not followed."""
+        """(Re)place the entry ``name`` atomically; a link there is replaced, not followed."""
         name = _entry(name)
         temporary = f".{name}.{secrets.token_hex(8)}.tmp"
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC,
@@ -268,7 +269,7 @@ class CacheDir:
         return out
 
     def remove(self, name: str) -> None:
-        """Delete an entry (a subdirectory with everything in it); links are removed, not followed."""
+        """Delete an entry (a subdirectory with all it holds); links are removed, not followed."""
         st = os.stat(name, dir_fd=self.fd, follow_symlinks=False)
         if stat.S_ISDIR(st.st_mode):
             import shutil

@@ -75,7 +75,8 @@ class LossccError(Exception):
             left = max(line_start, self.start - SHOWN_AROUND)
             right = min(line_end, self.start + width + SHOWN_AROUND)
             width = max(1, min(width, right - self.start))  # a fault at the end still shows
-            before, after = ("..." if left > line_start else ""), ("..." if right < line_end else "")
+            before = "..." if left > line_start else ""
+            after = "..." if right < line_end else ""
             # one visible character per character, so the caret stays under the fault
             shown = "".join(ch if ch.isprintable() else "\ufffd"
                             for ch in self.text[left:right].expandtabs(1))

@@ -75,10 +75,11 @@ def checked_output(path: "str | os.PathLike[str]", force: bool,
     """The regular file that writing ``path`` may replace, or a LossccError.
 
     A symbolic link of the user's is written through (the link keeps pointing
-    at the new file); one that belongs to another account is refused. Anything but a regular file (a directory, a device such as
-    /dev/stdout, a pipe) is refused: an atomic rename would put a file in its
-    place, and reading it to look for our mark could block. A file that
-    ``is_ours`` does not recognise is replaced only with ``force``.
+    at the new file); one that belongs to another account is refused.
+    Anything but a regular file (a directory, a device such as /dev/stdout, a
+    pipe) is refused: an atomic rename would put a file in its place, and
+    reading it to look for our mark could block. A file that ``is_ours`` does
+    not recognise is replaced only with ``force``.
     """
     if not str(path):
         raise LossccError("the output file name is empty", hint=f"give one, e.g. -o {example}")

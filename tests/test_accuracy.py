@@ -157,7 +157,8 @@ def special_points(f) -> list[float]:
         a, b = grid[i], grid[i + 1]
         for _ in range(100):
             m = 0.5 * (a + b)
-            a, b = (m, b) if np.sign(f(np.array([m]))[0]) == np.sign(f(np.array([a]))[0]) else (a, m)
+            same_side = np.sign(f(np.array([m]))[0]) == np.sign(f(np.array([a]))[0])
+            a, b = (m, b) if same_side else (a, m)
         points.append(0.5 * (a + b))
     size = np.where(np.isfinite(y), np.abs(y), np.inf)
     for i in np.flatnonzero((size[1:-1] < size[:-2]) & (size[1:-1] < size[2:])):

@@ -43,7 +43,8 @@ def plant(path: Path) -> None:
         os.lchown(path, OTHER, OTHER)
 
 
-def run(*argv: str, env: dict | None = None, timeout: float = 120, **kwargs) -> subprocess.CompletedProcess:
+def run(*argv: str, env: dict | None = None, timeout: float = 120,
+        **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "losscc", *argv], capture_output=True, text=True,
                           timeout=timeout, env={**os.environ, "GLOG_v": "4", **(env or {})},
                           **kwargs)
@@ -276,7 +277,8 @@ def test_untrusted_or_damaged_entries_are_ignored_and_replaced(private, how):
     if how == "a fifo":
         os.mkfifo(entry, 0o600)
     else:
-        entry.write_bytes(b"\xff\xfe not python" if how == "invalid UTF-8" else PLAIN_SOURCE.encode())
+        damaged = b"\xff\xfe not python"
+        entry.write_bytes(damaged if how == "invalid UTF-8" else PLAIN_SOURCE.encode())
         os.chmod(entry, 0o620 if how == "group-writable" else 0o600)
         if how == "another owner":
             os.chown(entry, OTHER, OTHER)
@@ -311,7 +313,8 @@ def test_the_cache_location_follows_the_xdg_rules(tmp_path):
         assert cache_location({"LOSSCC_CACHE_DIR": "~/x", **env}).path == str(tmp_path / "x")
         assert cache_location({"XDG_CACHE_HOME": "relative", **env}).path == str(
             tmp_path / ".cache" / "losscc")  # the spec: relative values are ignored
-        assert cache_location({"XDG_CACHE_HOME": "~/c", **env}).path == str(tmp_path / "c" / "losscc")
+        assert cache_location({"XDG_CACHE_HOME": "~/c", **env}).path == str(
+            tmp_path / "c" / "losscc")
         assert cache_location({"LOSSCC_CACHE_DIR": "", **env}).configured is False
     finally:
         os.environ["HOME"] = old

@@ -134,7 +134,8 @@ def check_expression(expr: Any) -> None:
         if not isinstance(node, sp.Basic):
             raise _too_big(f"the expression holds a {type(node).__name__}, not SymPy terms",
                            "give a SymPy expression in d")
-        if node.is_Rational and max(abs(node.p).bit_length(), node.q.bit_length()) > MAX_SYMBOLIC_BITS:
+        bits = max(abs(node.p).bit_length(), node.q.bit_length()) if node.is_Rational else 0
+        if bits > MAX_SYMBOLIC_BITS:
             raise _too_big(f"the expression holds a number of more than {MAX_SYMBOLIC_BITS} bits",
                            "float32 holds nothing that large or that fine: round it")
         stack.extend((arg, depth + 1) for arg in node.args)

@@ -1,4 +1,4 @@
-"""Where a loss is hard to compute, and how accurate it can be there: ``losscc check``'s near-roots case.
+"""Where a loss is hard to compute, and how accurate it must be there (``losscc check``).
 
 Near a root or a minimum of a loss, float32 loses relative accuracy, and a
 rewrite that cancels catastrophically (an expanded square(d-100)*square(d+100)

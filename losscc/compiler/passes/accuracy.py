@@ -89,7 +89,7 @@ class _Exhausted(Exception):
 
 
 def keeps_accuracy(written: ir.Node, candidate: ir.Node, budget: Optional[Budget] = None) -> bool:
-    """Whether ``candidate`` is as accurate in float32 as ``written`` (same function) everywhere probed."""
+    """Whether ``candidate`` is as accurate in float32 as ``written`` (same function), probed."""
     budget = budget if budget is not None else Budget(DEFAULT_BUDGET)
     if budget.remaining <= 0:
         return False

@@ -117,7 +117,8 @@ def _local_ops(root: ir.Node, given: frozenset) -> int:
         if stop(node) or not node.args:
             lowered[id(node)] = node
         elif node.op == "pow":
-            lowered[id(node)] = power(lowered[id(node.args[0])], node.value)  # type: ignore[arg-type]
+            base = lowered[id(node.args[0])]
+            lowered[id(node)] = power(base, node.value)  # type: ignore[arg-type]
         else:
             lowered[id(node)] = ir.Node(node.op, tuple(lowered[id(a)] for a in node.args),
                                         node.value)
