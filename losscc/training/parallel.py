@@ -42,7 +42,8 @@ from typing import Callable, Optional
 from ..compiler.program import Program
 from ..errors import LossccError
 from ..language.reduction import Reduction
-from .train import TrainOptions, TrainResult, progress_line
+from .options import TrainOptions
+from .train import TrainResult, progress_line
 
 # Why a reduction does not give the single-process run when split over workers.
 REDUCTION_ACROSS_WORKERS = {
