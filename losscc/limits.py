@@ -25,5 +25,6 @@ MAX_EPOCHS = 10000
 MAX_REPEAT = 10000  # passes over the rows per epoch
 MAX_BATCH_SIZE = 65536  # rows per step and worker
 MAX_STEPS = 1000000  # optimiser steps in one run, after --min-steps
-MAX_ROWS_SEEN = 100000000  # rows fed to training over a run (passes x rows): the row order is drawn up front
+# Rows fed to training over a run (passes x rows): the row order is drawn up front.
+MAX_ROWS_SEEN = 100000000
 MAX_WORKERS = 64  # local msrun workers (--workers)

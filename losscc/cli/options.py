@@ -136,7 +136,7 @@ PRESET_OPTIONS = {"optimizer": "optimizer", "lr": "lr", "schedule": "schedule",
 
 
 def training_options(args: argparse.Namespace) -> TrainOptions:
-    """The options given, the rest from the article's settings or (``--data``) the table defaults."""
+    """The options given; the rest the article's settings, or with ``--data`` the table's."""
     given = {field: getattr(args, name) for name, field in PRESET_OPTIONS.items()
              if getattr(args, name) is not None}
     given.update(seed=args.seed, mode=args.mode, hidden=args.hidden,

@@ -121,7 +121,8 @@ class TrainResult:
             f"           {_passes_text(o, self.passes)}: {self.steps} steps",
         ]
         final = self.final_loss
-        lines.append("final loss: " + (show_float32(final) if final is not None else "none (no step ran)")
+        lines.append("final loss: "
+                     + (show_float32(final) if final is not None else "none (no step ran)")
                      + "  (in this loss's own units: not comparable across losses)")
         if self.status == "failed":
             lines.append(f"FAILED:    {self.reason}")
@@ -254,13 +255,18 @@ def training_order(n: int, passes: int, seed: int) -> list[np.ndarray]:
     return [row[0] for row in indices.create_tuple_iterator(output_numpy=True)]
 
 
-def _batches(data: Regression, options: TrainOptions, rank: int,
-             size: int) -> tuple[list[np.ndarray], int, list[str]]:
-    """Row indices of each of this worker's batches, pass after pass; the number of passes."""
-    notes: list[str] = []
-    rows = len(data.train_y)
+def plan(rows: int, options: TrainOptions, size: int = 1) -> tuple[int, int]:
+    """(passes over the rows, steps per pass) for ``rows`` training rows and ``size`` workers.
+
+    At least ``epochs * repeat`` passes, more if ``min_steps`` needs them. With
+    workers, a short last global batch is dropped: their shares would differ in size.
+
+    >>> plan(176, TrainOptions.for_table())
+    (167, 6)
+    >>> plan(160, TrainOptions(), size=2)
+    (10, 8)
+    """
     step = options.batch_size * size
-    # Workers drop a short last batch: their shares of it would differ in size.
     per_pass = -(-rows // step) if size == 1 else rows // step
     if per_pass == 0:
         raise LossccError(f"{rows} training rows make no global batch of {step}",
@@ -272,6 +278,26 @@ def _batches(data: Regression, options: TrainOptions, rank: int,
             f"losscc's limits ({limits.MAX_STEPS} steps, {limits.MAX_ROWS_SEEN} rows fed)",
             hint="fewer --epochs, --repeat or --min-steps, or a larger --batch-size",
             source="options")
+    return passes, per_pass
+
+
+def planned_steps(rows: int, options: TrainOptions, size: int = 1) -> int:
+    """The optimiser steps of a run (see ``plan``).
+
+    >>> planned_steps(160, TrainOptions())
+    160
+    """
+    passes, per_pass = plan(rows, options, size)
+    return passes * per_pass
+
+
+def _batches(data: Regression, options: TrainOptions, rank: int,
+             size: int) -> tuple[list[np.ndarray], int, list[str]]:
+    """Row indices of each of this worker's batches, pass after pass; the number of passes."""
+    notes: list[str] = []
+    rows = len(data.train_y)
+    passes, _ = plan(rows, options, size)
+    step = options.batch_size * size
     out: list[np.ndarray] = []
     dropped = 0
     for order in training_order(rows, passes, options.seed):
