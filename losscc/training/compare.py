@@ -95,22 +95,24 @@ class Comparison:
         out.append(line(["-" * w for w in widths]))
         out += [line(row) for row in references]
         out.append("* " + NOT_COMPARABLE.format(metric=METRICS[self.metric]))
-        if "standardised" in d:
+        if "standardised" in d and any(r.coefficients for r in self.results):
             out.append(f"  parameters in {d['target']}'s units; the network trained on "
                        "standardised features and target")
         truth = d.get("truth")
         if truth:
             out.append("  true parameters: w = [" + ", ".join(show(truth[k], 5) for k in ("a", "b"))
                        + f"], b = {show(truth['c'], 5)}")
+        hints: dict[str, list[str]] = {}  # one line per distinct hint, after the runs
         for r in self.ranked():
             if r.status != "ok":
                 out.append(f"  {_label(r)}: {r.status}: {r.reason}")
                 if r.hint:
-                    out.append(f"    hint: {r.hint}")
+                    hints.setdefault(r.hint, []).append(_label(r))
             for finding in (r.analysis or {}).get("findings", []):
                 if finding["severity"] == "warning":  # losscc.analyze saw it coming
                     what = finding["key"].replace("_", " ")
                     out.append(f"  {_label(r)}: {what}: {finding['message']}")
+        out += [f"  hint for {', '.join(labels)}: {hint}" for hint, labels in hints.items()]
         return "\n".join(out)
 
     def to_json(self) -> dict:

@@ -163,17 +163,18 @@ def load_csv(path: str, target: str, features: Optional[list[str]] = None, holdo
                           source="data")
     text = _read_text(path)
     header, rows = _parse_table(text, path)
-    name_of = {name: i for i, name in enumerate(header)}
-    target_col = _column(target, name_of, text, path, "target")
+    name_of = {column: i for i, column in enumerate(header)}
+    shown = name or path  # what the messages call the table
+    target_col = _column(target, name_of, text, shown, "target")
     if features is None:
         feature_cols = [i for i in range(len(header)) if i != target_col]
     else:
-        feature_cols = [_column(f, name_of, text, path, "feature") for f in features]
+        feature_cols = [_column(f, name_of, text, shown, "feature") for f in features]
         if target_col in feature_cols:
             raise LossccError(f"the target column {target!r} is also listed as a feature",
                               hint="a model that sees the answer learns nothing", source="data")
     if not feature_cols:
-        raise LossccError(f"{path} has no column besides the target {target!r}",
+        raise LossccError(f"{shown} has no column besides the target {target!r}",
                           hint="a table needs at least one feature column", source="data")
     columns = feature_cols + [target_col]
     values = _numeric(rows, columns, header, text, path)

@@ -201,7 +201,7 @@ def train(program: Program, data: Regression, options: TrainOptions = TrainOptio
     if divergence is not None:
         verdict = Verdict("diverged", divergence, _divergence_hint(options, monitor.losses, data))
     else:
-        verdict = judge(held_out["mae"], refs, _convergence_hint(options))
+        verdict = judge(held_out["mae"], refs, _convergence_hint(options, data))
     return TrainResult(
         formula=program.formula.strip(), reduction=str(program.reduction),
         compiled=program.summary,
@@ -424,16 +424,15 @@ def _coefficients(parameters: dict[str, np.ndarray], data: Regression,
     return {"weights": weights.tolist(), "intercept": intercept}
 
 
-def _convergence_hint(options: TrainOptions) -> str:
+def _convergence_hint(options: TrainOptions, data: Regression) -> str:
     """What to try when a run stopped short of the references."""
-    if options.optimizer != "adam" or options.schedule != "cosine":
-        return ("train longer (--epochs) or with another --lr; or with the table defaults, "
-                "--optimizer adam --schedule cosine --lr 0.01 --min-steps 1000 "
-                "(a loss that aims at another quantity than the median or mean, such as "
-                "pinball(d, 0.9), can be right not to beat them)")
-    return (f"more steps (--min-steps, now {options.min_steps}; --epochs) or a larger --lr "
-            f"(now {options.lr:g}) (a loss that aims at another quantity than the median or "
-            "mean, such as pinball(d, 0.9), can be right not to beat them)")
+    steps = (f"--min-steps, now {options.min_steps}" if options.min_steps
+             else f"--epochs, now {options.epochs}")
+    hint = f"more steps ({steps}) or another --lr (now {options.lr:g})"
+    if data.article_layout:  # the broadcast, not the optimiser, is what holds it back
+        return ("leave out --article: its layout compares each prediction with every label of "
+                f"its batch, which pulls the model towards the mean; or {hint}")
+    return hint
 
 
 def _divergence_hint(options: TrainOptions, losses: list[float], data: Regression) -> str:
@@ -443,6 +442,9 @@ def _divergence_hint(options: TrainOptions, losses: list[float], data: Regressio
         return (f"the loss is not finite from the first step: with targets up to "
                 f"{show(largest, 3)}, this loss overflows float32; rescale the target column "
                 "or use a loss that grows more slowly")
+    if min(losses, default=0.0) < 0:
+        return ("the loss fell below zero without bound: no learning rate fixes that; "
+                "see losscc analyze")
     return (f"a lower learning rate, e.g. --lr {options.lr / 10:g} (now {options.lr:g}), or a "
             "loss that grows more slowly")
 
