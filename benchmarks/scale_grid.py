@@ -93,12 +93,14 @@ def main() -> int:
                 failures += ratio > GOAL
                 key = (loss, hidden)
                 worst[key] = max(worst.get(key, 0.0), ratio)
-            print(f"n={n:5d} scale={scale:g} offset={offset:g} noise={noise:6s} hidden={hidden:2d}: "
+            print(f"n={n:5d} scale={scale:g} offset={offset:g} noise={noise:6s} "
+                  f"hidden={hidden:2d}: "
                   + "  ".join(f"{loss} {ratio:.3f}" for loss, ratio in ratios.items()), flush=True)
     print(f"\n{runs} runs in {time.perf_counter() - start:.0f} s; {failures} above {GOAL}x "
           "least squares' held-out MAE")
     for (loss, hidden), ratio in sorted(worst.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        print(f"  worst {'linear' if hidden == 0 else f'hidden {hidden}':9s} {loss:24s} {ratio:.3f}")
+        model = "linear" if hidden == 0 else f"hidden {hidden}"
+        print(f"  worst {model:9s} {loss:24s} {ratio:.3f}")
     return 1 if failures else 0
 
 

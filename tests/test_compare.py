@@ -216,3 +216,15 @@ def test_the_plot_must_be_a_png(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "p.jpg" in err and ".png" in err and "epoch:" not in err
     assert not (tmp_path / "p.jpg").exists()
+
+
+def test_json_is_strict_when_a_loss_overflows(capsys):
+    """The 4th power overflows to inf at the article's learning rate: null, never Infinity."""
+    def refuse(name):
+        raise ValueError(f"non-standard JSON constant {name}")
+
+    assert main(["compare", "square(square(d))", "abs(d)", "--json", "-q"]) == 0
+    table = json.loads(capsys.readouterr().out, parse_constant=refuse)
+    quartic = next(r for r in table["results"] if r["formula"] == "square(square(d))")
+    assert quartic["status"] == "diverged" and quartic["final_loss"] is None
+    assert None in quartic["losses"] and quartic["mae"] is None

@@ -60,6 +60,9 @@ def test_two_workers_train_like_one_process_with_the_doubled_batch(capsys):
     np.testing.assert_allclose(weights(parallel), weights(single), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(parallel["losses"], single["losses"], rtol=1e-4)
     assert parallel["held_out"]["mae"] == pytest.approx(single["held_out"]["mae"], rel=1e-5)
+    # The same verdict and references as the one-process run, and everything it reports.
+    assert set(parallel) == set(single)
+    assert parallel["references"] == single["references"] and parallel["status"] == single["status"]
 
     assert main(["train", "square(d)", "--batch-size", "10", "--json", "-q"]) == 0
     half = json.loads(capsys.readouterr().out)
@@ -114,7 +117,7 @@ def test_a_launch_that_runs_out_of_time_is_stopped(monkeypatch):
     monkeypatch.setattr(losscc.training.parallel, "launch_timeout", lambda options, rows: 1.0)
     program, options = _program_and_options()
     spec = {"kind": "article", "samples": 160, "seed": 0, "article_layout": False}
-    with pytest.raises(LossccError, match="msrun did not finish within 1 s and was stopped") as info:
+    with pytest.raises(LossccError, match="did not finish within 1 s and was stopped") as info:
         train_parallel(program, spec, options, 2, rows=160)
     assert_stopped_and_clean_up(info.value.hint)
 

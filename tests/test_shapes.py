@@ -43,7 +43,8 @@ def test_strict_raises_on_a_mismatch_and_computes_on_a_match(ms_mode, tmp_path, 
     monkeypatch.chdir(tmp_path)  # a failed GRAPH_MODE compile would write rank_0/om/ here
     pred, target = article_layout()
     cell = losscc.compile(FORMULA, shapes="strict", name="StrictLoss")
-    with pytest.raises(ValueError, match=r"StrictLoss: logits \(4, 1, 1\) and labels \(4, 1\) differ") as info:
+    expected = r"StrictLoss: logits \(4, 1, 1\) and labels \(4, 1\) differ"
+    with pytest.raises(ValueError, match=expected) as info:
         call(cell, pred, target)
     # A plain ValueError from the generated __call__, before MindSpore compiled anything:
     # no compile traceback in the message, no analyze_fail.ir left behind.

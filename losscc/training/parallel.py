@@ -47,7 +47,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Callable, Optional
 
 from ..compiler.program import Program
@@ -286,15 +286,11 @@ def _combine(results: list[TrainResult], warning: Optional[str]) -> TrainResult:
     notes.append(f"loss per step: the mean of the {len(results)} workers' losses on their slices")
     if warning:
         notes.append(f"reduction {first.reduction} across workers: {warning}")
-    return TrainResult(
-        formula=first.formula, reduction=first.reduction, compiled=first.compiled,
-        data=first.data, options=first.options, steps=steps, losses=losses,
-        parameters=first.parameters, held_out=first.held_out,
-        time_s=max(r.time_s for r in results),
-        diverged=any(r.diverged for r in results),
-        divergence=next((r.divergence for r in results if r.diverged), None),
-        workers=len(results), notes=notes,
-    )
+    # The verdict of a rank that saw divergence (each sees only its slices' losses), else rank 0's.
+    judged = next((r for r in results if r.diverged), first)
+    return replace(first, steps=steps, losses=losses, time_s=max(r.time_s for r in results),
+                   diverged=judged.diverged, divergence=judged.divergence, status=judged.status,
+                   reason=judged.reason, hint=judged.hint, workers=len(results), notes=notes)
 
 
 def _read_result(work: str, rank: int) -> Optional[TrainResult]:

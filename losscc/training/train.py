@@ -124,8 +124,6 @@ class TrainResult:
         lines.append("final loss: "
                      + (show_float32(final) if final is not None else "none (no step ran)")
                      + "  (in this loss's own units: not comparable across losses)")
-        if self.status == "failed":
-            lines.append(f"FAILED:    {self.reason}")
         lines.append("parameters:" + ("  (of the network, on standardised data)"
                                       if "standardised" in d else ""))
         width = max((len(n) for n in self.parameters), default=0)
@@ -147,7 +145,7 @@ class TrainResult:
                 f"{name} MAE {show(r['mae'], 6)}, RMSE {show(r['rmse'], 6)}"
                 for name, r in self.references.items()))
         lines.append(f"status:    {self.status.upper() if self.status != 'ok' else 'ok'}"
-                     + (f": {self.reason}" if self.reason and self.status != "failed" else ""))
+                     + (f": {self.reason}" if self.reason else ""))
         if self.hint:
             lines.append(f"hint:      {self.hint}")
         lines.append(f"time:      {self.time_s:.2f} s")
