@@ -59,8 +59,8 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
                    help="use the CSV's features and target as they are (default: standardised "
                         "for the network; predictions stay in the target's units)")
     m = p.add_argument_group(
-        "model and training (defaults: the article's on its data; for --data, Adam lr 0.01 "
-        "cosine, eps 1e-16, batch 32, 10 passes but at least 1000 steps)")
+        "model and training", "defaults: the article's settings on its data; with --data,\n"
+        "Adam (lr 0.01 cosine to 0, eps 1e-16), batch 32, 10 passes but at least 1000 steps")
     m.add_argument("--hidden", type=int, default=0, metavar="N",
                    help="one hidden ReLU layer of N units "
                         "(default 0: linear, Dense(k, 1, 0.02, 0.02))")
