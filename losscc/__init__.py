@@ -13,11 +13,14 @@ d4 = square(d2)
 loss = mean(d4)
 
 ``losscc.compile("square(square(d))")`` returns the cell itself (it imports
-MindSpore); ``losscc.source(...)`` the Python source of its module.
+MindSpore), for ``Model(net, loss, optimizer)``; ``losscc.function(...)`` a
+plain function ``loss_fn(input, target, weight=None)`` for MindSpore 2.x's
+``ms.value_and_grad`` / ``@ms.jit`` training loops; ``losscc.source(...)`` the
+Python source of the cell's module.
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from .errors import LossccError
 from .files import VERSION as __version__
@@ -57,6 +60,42 @@ def compile(formula: str, reduction: str = "mean", name: Optional[str] = None,  
     return program(formula, reduction).load(name, fuse=fuse, shapes=shapes)
 
 
+def function(formula: str, reduction: str = "mean", name: Optional[str] = None,
+             shapes: Optional[str] = None) -> Callable[..., Any]:
+    """A plain function ``loss_fn(input, target, weight=None)`` computing ``formula``.
+
+    For MindSpore 2.x's functional training loops: call it inside the forward
+    function that ``ms.value_and_grad`` differentiates, jitted with ``@ms.jit``
+    or not, in GRAPH_MODE or PyNative. It calls the compiled cell
+    (``loss_fn.cell``), whose source is in a file, which GRAPH_MODE needs.
+
+    Example (imports MindSpore)::
+
+        loss_fn = losscc.function("huber(d, 1)")
+
+        def forward(x, y):
+            return loss_fn(net(x), y)
+
+        grad_fn = ms.value_and_grad(forward, None, optimizer.parameters)
+
+        @ms.jit
+        def train_step(x, y):
+            loss, grads = grad_fn(x, y)
+            optimizer(grads)
+            return loss
+    """
+    cell = compile(formula, reduction, name=name, shapes=shapes)
+
+    def loss_fn(input, target, weight=None):  # noqa: A002 - MindSpore's own argument names
+        if weight is None:
+            return cell(input, target)
+        return cell(input, target, weight)
+
+    loss_fn.cell = cell  # type: ignore[attr-defined]
+    loss_fn.__doc__ = f"The loss {formula.strip()!r}, reduced by {reduction}: a losscc cell."
+    return loss_fn
+
+
 def taylor(expr: Any, order: Optional[int] = None, tol: Optional[float] = None,
            range: Optional[float] = None, about: float = 0.0,  # noqa: A002
            method: str = "auto", reduction: str = "mean", name: Optional[str] = None) -> Any:
@@ -88,4 +127,5 @@ def taylor(expr: Any, order: Optional[int] = None, tol: Optional[float] = None,
 
 from .compiler.program import Program  # noqa: E402
 
-__all__ = ["LossccError", "Program", "compile", "program", "source", "taylor", "__version__"]
+__all__ = ["LossccError", "Program", "compile", "function", "program", "source", "taylor",
+           "__version__"]

@@ -13,9 +13,10 @@ number into text, is here and nowhere else.
 """
 from __future__ import annotations
 
+import json
 import math
 import struct
-from typing import Optional
+from typing import Any, Optional
 
 FLOAT32_MAX = 3.4028234663852886e38  # the largest finite float32
 FLOAT32_MIN_NORMAL = 2.0**-126  # the smallest normal float32 (NumPy's finfo.tiny)
@@ -79,3 +80,32 @@ def show_float32(value: Optional[float]) -> str:
     import numpy as np  # only training reports print float32s: the compile path stays NumPy-free
 
     return str(np.float32(value))
+
+
+def strict(value: Any) -> Any:
+    """``value`` as strict JSON data: non-finite floats None, NumPy scalars and arrays Python.
+
+    JSON has no NaN or Infinity (Python's json writes them anyway, and other
+    tools then refuse the file), so a diverged run's inf becomes null.
+
+    >>> strict({"loss": float("inf"), "w": [1.5, float("nan")], "n": (1, 2)})
+    {'loss': None, 'w': [1.5, None], 'n': [1, 2]}
+    """
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
+        value = value.tolist()  # a NumPy array or scalar: Python lists and numbers
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): strict(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict(v) for v in value]
+    return value
+
+
+def json_text(value: Any, indent: Optional[int] = 2) -> str:
+    """``value`` as strict JSON text (see ``strict``); every --json output goes through here.
+
+    >>> json_text({"mae": float("nan")}, indent=None)
+    '{"mae": null}'
+    """
+    return json.dumps(strict(value), indent=indent, allow_nan=False)

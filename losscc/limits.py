@@ -30,3 +30,14 @@ MAX_ANALYSIS_KINKS = 16  # kinks the loss may have: the degrees of its abs(...) 
 
 # The Taylor route.
 MAX_SERIES_DEGREE = 64  # the highest degree --order takes and --tol tries
+
+# Training (losscc train and compare): options beyond these are refused before any work.
+MAX_SEED = 4294967295  # 2^32 - 1: what ms.set_seed and NumPy's RandomState take
+MAX_HIDDEN = 10000  # units of the hidden layer (--hidden)
+MAX_EPOCHS = 10000
+MAX_REPEAT = 10000  # passes over the rows per epoch
+MAX_BATCH_SIZE = 65536  # rows per step and worker
+MAX_STEPS = 1000000  # optimiser steps in one run, after --min-steps
+# Rows fed to training over a run (passes x rows): the row order is drawn up front.
+MAX_ROWS_SEEN = 100000000
+MAX_WORKERS = 64  # local msrun workers (--workers)

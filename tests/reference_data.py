@@ -50,3 +50,40 @@ def assert_seed_run(result, run, rtol=1e-5):
     np.testing.assert_allclose(np.reshape(result["parameters"]["fc.weight"], -1), weight,
                                rtol=rtol)
     np.testing.assert_allclose(result["parameters"]["fc.bias"], [bias], rtol=rtol)
+
+
+def reference_metrics(train_x, train_y, test_x, test_y):
+    """Held-out MAE of the training mean, the training median and least squares, by NumPy."""
+    train_x, train_y, test_x, test_y = (np.asarray(a, np.float64)
+                                        for a in (train_x, train_y, test_x, test_y))
+    coef, *_ = np.linalg.lstsq(np.c_[train_x, np.ones(len(train_x))], train_y, rcond=None)
+    predictions = {"training mean": np.full(len(test_y), train_y.mean()),
+                   "training median": np.full(len(test_y), np.median(train_y)),
+                   "least squares": np.c_[test_x, np.ones(len(test_x))] @ coef}
+    return {name: float(np.mean(np.abs(p - test_y))) for name, p in predictions.items()}
+
+
+def split_rows(values, holdout=0.2, seed=0):
+    """The training and held-out rows of a table as losscc documents its split: a seeded
+    shuffle (NumPy's RandomState(seed).permutation), the first round(n * holdout) held out."""
+    n = len(values)
+    n_test = max(1, int(round(n * holdout)))
+    order = np.random.RandomState(seed).permutation(n)
+    return values[order[n_test:]], values[order[:n_test]]
+
+
+def heavy_tailed_table(path, n, scale, offset, seed=0, k=3):
+    """A CSV of y = offset + scale * (x . beta + Student-t(2) noise), features on their own
+    offsets and scales; returns the rows written (float64), the target last."""
+    rng = np.random.RandomState(seed)
+    z = rng.normal(size=(n, k))
+    x = rng.uniform(-100, 100, k) + 10.0 ** rng.uniform(-2, 3, k) * z
+    signal = z @ rng.normal(size=k)
+    signal *= 2.0 / signal.std()
+    y = offset + scale * (signal + rng.standard_t(2, n))
+    rows = np.c_[x, y]
+    with open(path, "w") as f:
+        f.write(",".join([f"x{i}" for i in range(k)] + ["y"]) + "\n")
+        for row in rows:
+            f.write(",".join(repr(float(v)) for v in row) + "\n")
+    return rows

@@ -222,3 +222,11 @@ def test_huge_coefficients_do_not_crash_the_screen_or_the_analysis():
     program = losscc.program("(3e38*d + 1)^15")
     assert any(w.startswith("bounded below: no") for w in quick_warnings(program))
     assert analyze(program).verdict("bounded_below") is False
+
+
+@pytest.mark.parametrize("formula, reduction", [("square(d)", "-mean"), ("-abs(d)", "mean")])
+def test_a_loss_without_a_minimum_is_not_said_to_stall_before_it(formula, reduction):
+    findings = {f.key: f.message for f in analyze(losscc.program(formula, reduction)).findings}
+    assert findings["minimum"].startswith("none")
+    convex = findings["convex"]
+    assert "before the minimum" not in convex and "no minimum" in convex

@@ -4,6 +4,8 @@ Each formula comes with a reference written here, independently of losscc: a
 Python function of (pred, target) using only operators and abs(), so the same
 function evaluates NumPy arrays (values) and SymPy symbols (derivatives).
 """
+import re
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -93,6 +95,22 @@ def test_native_reduction_can_be_chosen_at_construction():
     cls = type(losscc.compile("abs(d)"))
     total = cls(reduction="sum")(ms.Tensor(pred), ms.Tensor(target)).asnumpy()
     np.testing.assert_allclose(total, np.abs(pred - target).sum(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none", "-mean", "0.5*sum", "prod"])
+def test_every_class_has_one_constructor_signature(reduction):
+    """One signature, __init__(self, reduction=<its own>), whatever the reduction: a -mean
+    class is built like a mean class, and refuses another reduction by name."""
+    import inspect
+
+    cls = type(losscc.compile("abs(d)", reduction))
+    signature = inspect.signature(cls.__init__)
+    assert list(signature.parameters) == ["self", "reduction"]
+    assert signature.parameters["reduction"].default == reduction
+    cls(), cls(reduction), cls(reduction=reduction)  # all three build
+    if reduction not in ("mean", "sum", "none"):
+        with pytest.raises(ValueError, match=re.escape(f"compiled for reduction {reduction}, not")):
+            cls(reduction="mean")
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])

@@ -89,12 +89,18 @@ def test_wrong_values_fail(capsys, monkeypatch):
     assert code == 3 and "MISMATCH" in out
 
 
-@pytest.mark.parametrize("old,new", [
-    ("warnings.warn(", "print("),  # warn mode stays silent
-    ("if logits.shape != labels.shape:", "if False:"),  # strict mode does not raise
+@pytest.mark.parametrize("shapes, changes", [
+    # warn mode stays silent: neither __call__ (a call from Python) nor construct warns
+    ("warn", [("_shapes_differ(logits, labels) and", "False and"),
+              ("if not self.shapes_warned and logits.shape != labels.shape:", "if False:")]),
+    # strict mode does not raise, in __call__ or in construct
+    ("strict", [("if _shapes_differ(logits, labels):", "if False:"),
+                ("if logits.shape != labels.shape:", "if False:")]),
 ])
-def test_a_broken_shape_guard_fails(capsys, monkeypatch, old, new):
-    break_source(monkeypatch, new, old)
+def test_a_broken_shape_guard_fails(capsys, monkeypatch, shapes, changes):
+    for old, new in changes:
+        assert old in losscc.source("abs(d)", shapes=shapes)  # the guard is there to break
+        break_source(monkeypatch, new, old)
     code, out, _ = run_check(capsys, "abs(d)", "--mode", "pynative", "--dtype", "float32")
     assert code == 3
     assert [line for line in out.splitlines() if line.endswith("MISMATCH")]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -29,8 +30,12 @@ def test_fused_source_turns_fusion_on_when_the_cell_is_created():
     assert "\nfrom losscc.compiler.fuse import enable as enable_fusion\n" in fused
     init = fused.split("def __init__", 1)[1].split("def construct", 1)[0]
     assert "        enable_fusion()" in init and "enable_fusion" not in plain
-    construct = lambda s: s.split("def construct", 1)[1]  # noqa: E731
-    assert construct(fused) == construct(plain)  # the computation itself is unchanged
+    # The computation itself is unchanged; the shape warning names its own line of each file.
+    construct = lambda s: re.sub(r"__file__, \d+,", "__file__, LINE,",  # noqa: E731
+                                 s.split("def construct", 1)[1])
+    assert construct(fused) == construct(plain)
+    line = int(re.search(r"__file__, (\d+),", fused).group(1))
+    assert "warnings.warn_explicit(" in fused.splitlines()[line - 1]
     compile(fused, "fused.py", "exec")  # valid Python
 
 

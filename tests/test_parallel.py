@@ -3,6 +3,7 @@ import json
 import os
 import shutil
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -45,7 +46,7 @@ def test_two_workers_train_like_one_process_with_the_doubled_batch(capsys):
     assert main(["train", "square(d)", "--workers", "2", "--batch-size", "10", "--json"]) == 0
     out, err = capsys.readouterr()
     parallel = json.loads(out)
-    assert "msrun: 2 workers, batch 10 each (global batch 20)" in err
+    assert "msrun: 2 workers, batch 10 each (global batch 20)\n" in err  # no log path: deleted
     assert parallel["workers"] == 2 and parallel["steps"] == 80
 
     assert main(["train", "square(d)", "--batch-size", "20", "--json", "-q"]) == 0
@@ -59,7 +60,72 @@ def test_two_workers_train_like_one_process_with_the_doubled_batch(capsys):
     np.testing.assert_allclose(weights(parallel), weights(single), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(parallel["losses"], single["losses"], rtol=1e-4)
     assert parallel["held_out"]["mae"] == pytest.approx(single["held_out"]["mae"], rel=1e-5)
+    # The same verdict and references as the one-process run, and everything it reports.
+    assert set(parallel) == set(single)
+    assert parallel["references"] == single["references"] and parallel["status"] == single["status"]
 
     assert main(["train", "square(d)", "--batch-size", "10", "--json", "-q"]) == 0
     half = json.loads(capsys.readouterr().out)
     assert np.max(np.abs(weights(half) - weights(single))) > 1e-2
+
+
+def _program_and_options():
+    from losscc.compiler.program import build
+    from losscc.training.options import TrainOptions
+
+    return build("square(d)"), TrainOptions()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not HAVE_MSRUN, reason="MindSpore's msrun launcher is not installed")
+def test_a_failing_worker_is_named_with_its_error(tmp_path):
+    from losscc.errors import LossccError
+    from losscc.training.parallel import train_parallel
+
+    program, options = _program_and_options()
+    spec = {"kind": "csv", "path": str(tmp_path / "gone.csv"), "target": "y", "features": None,
+            "holdout": 0.2, "seed": 0, "standardise": True}  # each worker fails to read it
+    with pytest.raises(LossccError) as info:
+        train_parallel(program, spec, options, 2, rows=160)
+    message = info.value.message
+    assert message.startswith("the msrun workers failed")
+    assert f"rank 0: LossccError: no such file: {tmp_path / 'gone.csv'}" in message
+    assert_stopped_and_clean_up(info.value.hint)
+
+
+def assert_stopped_and_clean_up(hint):
+    """No process of the launch is left; then remove the logs the error kept for the user."""
+    from losscc.training.parallel import _processes_running
+
+    work = hint.split("the workers' logs are kept in ", 1)[1].removesuffix("/logs")
+    assert os.path.isdir(os.path.join(work, "logs"))
+    script = os.path.join(work, "losscc_worker.py")
+    for _ in range(50):  # SIGKILL is sent; the kernel takes a moment to end them
+        if not _processes_running(script):
+            break
+        time.sleep(0.1)
+    assert _processes_running(script) == []
+    shutil.rmtree(work)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not HAVE_MSRUN, reason="MindSpore's msrun launcher is not installed")
+def test_a_launch_that_runs_out_of_time_is_stopped(monkeypatch):
+    from losscc.errors import LossccError
+    from losscc.training.parallel import train_parallel
+
+    monkeypatch.setattr(losscc.training.parallel, "launch_timeout", lambda options, rows: 1.0)
+    program, options = _program_and_options()
+    spec = {"kind": "article", "samples": 160, "seed": 0, "article_layout": False}
+    with pytest.raises(LossccError, match="did not finish within 1 s and was stopped") as info:
+        train_parallel(program, spec, options, 2, rows=160)
+    assert_stopped_and_clean_up(info.value.hint)
+
+
+def test_the_launch_environment_shortens_msruns_start_up():
+    from losscc.training.parallel import LAUNCH_ENV, launch_timeout
+    from losscc.training.options import TrainOptions
+
+    assert LAUNCH_ENV == {"MS_RETRY_INTERVAL_LOWER": "1", "MS_RETRY_INTERVAL_UPPER": "1"}
+    # The bound grows with the run: 10 passes of 160 rows, batch 10 -> 160 steps.
+    assert launch_timeout(TrainOptions(), 1600) > launch_timeout(TrainOptions(), 160)

@@ -81,3 +81,13 @@ def test_a_png_losscc_did_not_draw_needs_force(tmp_path, capsys):
     assert photo.read_bytes() == b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
     assert main(["plot", "abs(d)", "-o", str(photo), "--force"]) == 0
     assert png_size(photo) == (1100, 450)
+
+
+@pytest.mark.parametrize("name", ["out.jpg", "out.svg", "out"])
+def test_only_png_names_are_taken(name, tmp_path, capsys):
+    """losscc draws PNGs: a .jpg name is refused rather than given PNG bytes."""
+    assert main(["plot", "abs(d)", "-o", str(tmp_path / name)]) == 2
+    err = capsys.readouterr().err
+    assert "must end in .png" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+    assert main(["plot", "abs(d)", "-o", str(tmp_path / "OUT.PNG")]) == 0

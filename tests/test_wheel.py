@@ -81,6 +81,8 @@ def outside_env(tmp_path: Path) -> dict:
 def test_the_wheel_ships_the_grammar_and_the_packages(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "losscc/grammar/loss.lark" in names
+    # --data example:grunfeld, with its source and licence
+    assert {"losscc/training/examples/grunfeld.csv", "losscc/training/examples/README.md"} <= names
     packages = {p.parent.relative_to(REPO).as_posix() for p in (REPO / "losscc").rglob("__init__.py")}
     assert {"losscc", "losscc/ir", "losscc/language", "losscc/compiler", "losscc/compiler/passes",
             "losscc/series", "losscc/analysis", "losscc/training", "losscc/tools", "losscc/cli",
@@ -112,6 +114,10 @@ def test_the_installed_package_loads_a_working_cell(installed, tmp_path):
         # The installed copy, not the source tree or an editable install.
         assert losscc.__file__.startswith({str(installed.parent)!r}), losscc.__file__
         assert resources.files("losscc.grammar").joinpath("loss.lark").is_file()
+        from losscc.training.data import example_path, load_csv
+        table = load_csv(example_path("grunfeld"), "invest")
+        assert table.train_x.shape == (176, 3) and example_path("grunfeld").startswith(
+            {str(installed.parent)!r})
         ms.set_context(mode=ms.GRAPH_MODE)
         cell = losscc.compile("square(square(d))")
         pred = np.array([1.0, -2.0, 0.5], np.float32)

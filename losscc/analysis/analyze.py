@@ -370,6 +370,8 @@ def _symmetric(facts: _Facts, reduction: Any) -> Finding:
 
 
 def _convex(facts: _Facts, reduction: Any) -> Finding:
+    import sympy as sp
+
     if facts.convex:
         message = (f"yes, in {facts.x}: every local minimum is global (the network's own "
                    "parameters can still make training non-convex)")
@@ -378,7 +380,11 @@ def _convex(facts: _Facts, reduction: Any) -> Finding:
         bends = [k for k in facts.kinks if not k.right > k.left]
         reason = (f"it bends down at the kink {facts.x} = {_show(bends[0].at)}" if bends
                   else "its second derivative is negative somewhere")
-        message = f"no: {reason}, so gradient descent in {facts.x} can stall before the minimum"
+        if facts.low.value == -sp.oo:  # no minimum to stall before: see bounded below
+            message = (f"no: {reason}, and with no minimum (see bounded below) descent in "
+                       f"{facts.x} has nothing to converge to")
+        else:
+            message = f"no: {reason}, so gradient descent in {facts.x} can stall before the minimum"
         verdict, severity = False, "note"
     if reduction.kind == "prod":
         return Finding("convex", None, "note", (

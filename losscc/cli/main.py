@@ -13,6 +13,7 @@ import sys
 import traceback
 from typing import Optional, Sequence
 
+from ..compiler.runtime import quiet_mindspore
 from ..errors import LossccError
 from ..files import VERSION
 
@@ -110,6 +111,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     top = parser()
     args = top.parse_args(_join_dash_values(argv, _option_strings(top)))
     _unshield_formulas(args)
+    quiet_mindspore(verbose=getattr(args, "verbose", False))  # before any command imports it
     try:
         return int(args.run(args) or 0)
     except LossccError as e:

@@ -19,15 +19,27 @@ name and options give the same bytes. User text (the formula) appears in
 ``#`` comment lines, one per line of the formula, and, without its comments,
 in the class docstring (the grammar's tokens only: no quote can reach it).
 
+Calls: ``construct(self, logits, labels, weights=1.0)`` is MindSpore's
+LossBase signature. A call from Python goes through the class's ``__call__``,
+which also takes the names MindSpore's newer losses use (``input``,
+``target``, ``weight``), and passes positional arguments on.
+
 Shape modes: ``logits - labels`` broadcasts silently in MindSpore, and the
 seed article's numbers come from a (10, 1, 1) prediction broadcast against a
-(10, 1) label. ``construct`` therefore starts by comparing the two shapes:
-"warn" (the default) warns, "strict" raises ValueError, "allow" leaves
-MindSpore's broadcasting alone and emits no check. In GRAPH_MODE shapes are
-static, so the comparison is folded when the graph is compiled and the
-warning or error comes once, at compile time (MindSpore runs the
-``warnings.warn``/``raise`` there); in PYNATIVE_MODE it runs each call and
-Python's warning filter shows a warning once per call site.
+(10, 1) label. "warn" (the default) warns, "strict" raises ValueError,
+"allow" leaves MindSpore's broadcasting alone and emits no check. The shapes
+are compared in two places:
+
+* ``__call__``, for a call from Python (PyNative, or the top of a GRAPH_MODE
+  call): before MindSpore compiles anything, so "strict" raises a plain
+  ValueError (no compile traceback, no ``rank_0/om/analyze_fail.ir``) and
+  "warn" warns at the caller's line;
+* ``construct``, for a call inside another cell's graph (``Model.train``'s
+  ``WithLossCell``, an ``ms.jit`` function): GRAPH_MODE folds the comparison
+  when the graph is compiled, so the warning or error comes once, at compile
+  time. The warning is issued with ``warnings.warn_explicit`` at the line of
+  the generated file (plain ``warnings.warn`` would say ``<string>:1`` there),
+  once per message.
 """
 from __future__ import annotations
 
@@ -49,7 +61,9 @@ from .schedule import Schedule, Step
 DEFAULT_NAME = "CompiledLoss"
 SHAPE_MODES = ("strict", "warn", "allow")
 # Names the generated module uses: a class of that name would shadow them.
-RESERVED_NAMES = ("nn", "ops", "mstype", "warnings", "ValueError", "enable_fusion")
+RESERVED_NAMES = ("nn", "ops", "mstype", "sys", "warnings", "ValueError", "TypeError",
+                  "enable_fusion", "_WARNED", "_arguments", "_positional",
+                  "_shapes_differ", "_called_from_mindspore")
 DEFAULT_SHAPES = "warn"
 INPUT_TEXT = {"d": "d = logits - labels", "pred": "pred = logits", "target": "target = labels"}
 
@@ -154,19 +168,22 @@ def render(model: ClassModel) -> str:
         f"# reduction: {model.reduction}",
         f"# element-wise operations: {total}" + (f" ({counts})" if counts else ""),
         f'"""The {model.name} loss, compiled by losscc from the formula above."""',
-        *(["import warnings", ""] if model.shapes == "warn" else []),
+        *(["import sys", "import warnings", ""] if model.shapes == "warn" else []),
         "from mindspore import nn, ops",
     ]
     if model.uses_mstype:
         lines.append("from mindspore.common import dtype as mstype")
     if model.fuse:
         lines += ["", "from losscc.compiler.fuse import enable as enable_fusion"]
+    lines += _helpers(model.shapes)
     lines += ["", "", f"class {model.name}(nn.LossBase):"]
     lines += _docstring(model)
     lines.append("")
     lines += _init(model)
     lines.append("")
-    lines += _construct(model)
+    lines += _call(model.name, model.shapes)
+    lines.append("")
+    lines += _construct(model, first_line=len(lines) + 1)
     if not model.reduction.is_native:
         lines.append("")
         lines += _get_loss(model.reduction)
@@ -184,7 +201,9 @@ def _docstring(model: ClassModel) -> list[str]:
     first = textwrap.wrap(f"Element-wise {what} {formula}, reduced by {model.reduction}.",
                           width=88, break_on_hyphens=False, break_long_words=False)
     inputs = ", ".join(text for var, text in INPUT_TEXT.items() if var in model.inputs)
-    body = [*first, "", f"Inputs: {inputs}."]
+    body = [*first, "", f"Inputs: {inputs}.",
+            "Call: loss(logits, labels[, weights]), or with MindSpore's newer names",
+            "loss(input=..., target=...[, weight=...])."]
     return [f'    """{body[0]}'] + [f"    {line}".rstrip() for line in body[1:]] + ['    """']
 
 
@@ -209,12 +228,106 @@ def _init(model: ClassModel) -> list[str]:
                 "        # needs `pip install losscc[fuse]`. See losscc/compiler/fuse.py.",
                 "        enable_fusion()"]
     out += [f"        self.{attr} = ops.{primitive}()" for attr, primitive in model.primitives]
+    if model.shapes == "warn":
+        out.append("        self.shapes_warned = False  # set by __call__ while it calls construct")
     return out
 
 
-def _construct(model: ClassModel) -> list[str]:
+def _helpers(shapes: str) -> list[str]:
+    """Module-level functions the class's ``__call__`` uses (plain Python, never compiled)."""
+    out = [
+        "", "",
+        "def _arguments(args, kwargs):",
+        '    """construct\'s positional arguments, from a call that may use MindSpore\'s newer',
+        '    names: input for logits, target for labels, weight for weights."""',
+        '    for new, old in (("input", "logits"), ("target", "labels"), ("weight", "weights")):',
+        "        if new in kwargs:",
+        "            if old in kwargs:",
+        '                raise TypeError(f"give {old} or {new}, not both")',
+        "            kwargs[old] = kwargs.pop(new)",
+        "    return _positional(*args, **kwargs)",
+        "", "",
+        "def _positional(logits, labels, weights=None):",
+        "    return (logits, labels) if weights is None else (logits, labels, weights)",
+    ]
+    if shapes == "allow":
+        return out
+    out += [
+        "", "",
+        "def _shapes_differ(logits, labels):",
+        '    a, b = getattr(logits, "shape", None), getattr(labels, "shape", None)',
+        "    return a is not None and b is not None and tuple(a) != tuple(b)",
+    ]
+    if shapes == "warn":
+        out += [
+            "", "",
+            "def _called_from_mindspore():",
+            '    """Whether __call__ was called by MindSpore\'s own code (a WithLossCell in',
+            '    PyNative mode): then construct warns, at its own line, not at MindSpore\'s."""',
+            '    caller = sys._getframe(2).f_globals.get("__name__", "")',
+            '    return caller == "mindspore" or caller.startswith("mindspore.")',
+            "",
+            "",
+            "# Shape warnings construct has given, by message and line: each once, as Python does.",
+            "_WARNED = {}",
+        ]
+    return out
+
+
+# The shape message, as an f-string over logits and labels (the class name is filled in).
+_WARN_TEXT = [
+    '"{name}: logits {{logits.shape}} and labels {{labels.shape}} differ "',
+    '"in shape; MindSpore broadcasts them, so predictions are compared with "',
+    '"labels they do not belong to. Reshape them to match (or compile with "',
+    "\"shapes='allow' to keep the broadcast, 'strict' to raise).\"",
+]
+_STRICT_TEXT = [
+    '"{name}: logits {{logits.shape}} and labels {{labels.shape}} differ "',
+    "\"in shape (compiled with shapes='strict'); reshape them to match.\"",
+]
+
+
+def _message(name: str, shapes: str, indent: int) -> list[str]:
+    """The shape message's lines (an f-string first, then plain strings), indented."""
+    text = _WARN_TEXT if shapes == "warn" else _STRICT_TEXT
+    pad = " " * indent
+    return [pad + ("f" if i == 0 else "") + piece.format(name=name) for i, piece in enumerate(text)]
+
+
+def _call(name: str, shapes: str) -> list[str]:
+    """``__call__``: MindSpore's newer argument names; the shape check for calls from Python."""
+    out = ["    def __call__(self, *args, **kwargs):"]
+    if shapes == "allow":
+        return out + ["        return super().__call__(*_arguments(args, kwargs))"]
+    out += [
+        "        # A call from Python (PyNative, or the top of a GRAPH_MODE call): the shapes are",
+        "        # compared here, before MindSpore compiles anything.",
+        "        args = _arguments(args, kwargs)",
+        "        logits, labels = args[0], args[1]",
+    ]
+    if shapes == "strict":
+        return out + ["        if _shapes_differ(logits, labels):",
+                      "            raise ValueError(", *_message(name, shapes, 16)[:-1],
+                      _message(name, shapes, 16)[-1] + ")",
+                      "        return super().__call__(*args)"]
+    return out + [
+        "        if _shapes_differ(logits, labels) and not _called_from_mindspore():",
+        "            warnings.warn(",
+        *_message(name, shapes, 16)[:-1], _message(name, shapes, 16)[-1] + ",",
+        "                stacklevel=2)",
+        "            self.shapes_warned = True  # construct need not warn again",
+        "            try:",
+        "                return super().__call__(*args)",
+        "            finally:",
+        "                self.shapes_warned = False",
+        "        return super().__call__(*args)",
+    ]
+
+
+def _construct(model: ClassModel, first_line: int) -> list[str]:
+    """``construct``; ``first_line`` is its line in the file (a warning points at the file)."""
     out = ["    def construct(self, logits, labels, weights=1.0):"]
-    out += _shape_check(model.name, model.shapes)
+    out += _shape_check(model.name, model.shapes, first_line + len(out))
     if "d" in model.inputs:
         out.append("        d = logits - labels")
     for step in model.steps:
@@ -223,26 +336,26 @@ def _construct(model: ClassModel) -> list[str]:
     return out
 
 
-def _shape_check(name: str, shapes: str) -> list[str]:
+def _shape_check(name: str, shapes: str, first_line: int) -> list[str]:
+    """The check inside a graph; ``first_line`` is the file line of its first line."""
     if shapes == "allow":
         return []
-    head = [
-        "        # Static in GRAPH_MODE: checked once, when the graph is compiled.",
-        "        if logits.shape != labels.shape:",
-    ]
-    if shapes == "warn":
-        return head + [
-            "            warnings.warn(",
-            f'                f"{name}: logits {{logits.shape}} and labels {{labels.shape}} differ "',
-            '                "in shape; MindSpore broadcasts them, so predictions are compared with "',
-            '                "labels they do not belong to. Reshape them to match (or compile with "',
-            "                \"shapes='allow' to keep the broadcast, 'strict' to raise).\")",
+    if shapes == "strict":
+        return [
+            "        # Inside a graph: static shapes, checked once when the graph is compiled.",
+            "        if logits.shape != labels.shape:",
+            "            raise ValueError(", *_message(name, shapes, 16)[:-1],
+            _message(name, shapes, 16)[-1] + ")",
         ]
-    return head + [
-        "            raise ValueError(",
-        f'                f"{name}: logits {{logits.shape}} and labels {{labels.shape}} differ "',
-        "                \"in shape (compiled with shapes='strict'); reshape them to match.\")",
+    head = [
+        "        # Inside a graph: static shapes, checked once when the graph is compiled.",
+        "        if not self.shapes_warned and logits.shape != labels.shape:",
+        "            warnings.warn_explicit(",
     ]
+    line = first_line + len(head) - 1  # the warn_explicit call's own line
+    return head + [*_message(name, shapes, 16)[:-1], _message(name, shapes, 16)[-1] + ",",
+                   f"                UserWarning, __file__, {line}, module=__name__, "
+                   "registry=_WARNED)"]
 
 
 def _get_loss(reduction: Reduction) -> list[str]:

@@ -43,11 +43,15 @@ def require_matplotlib() -> None:
 
 
 def check_png_path(path: str, force: bool = False) -> None:
-    """``path`` can take a PNG: its directory exists, and it is no file of the user's.
+    """``path`` can take a PNG: it is named .png, its directory exists, and it is no file of
+    the user's.
 
-    A PNG that losscc drew (marked in its metadata) may be replaced; any other
-    file only with ``force``.
+    losscc draws PNGs only (a .jpg name would get PNG bytes). A PNG that losscc
+    drew (marked in its metadata) may be replaced; any other file only with ``force``.
     """
+    if not str(path).lower().endswith(".png"):
+        raise LossccError(f"{path}: losscc draws PNG images, so the file name must end in .png",
+                          hint="e.g. -o losses.png", source="options")
     checked_output(path, force, is_ours=_is_losscc_png, example="losses.png")
 
 

@@ -8,10 +8,14 @@ split and a held-out split):
   noise per sample) from NumPy's Mersenne Twister seeded like ``ms.set_seed``
   seeds it. The first ``samples`` draws are the training set (the article's
   160), the next ``held_out`` draws a fresh held-out set;
-* a user's CSV table (a header row, numeric cells), split into training and
-  held-out rows by a seeded shuffle. Features are standardised with the
-  training rows' mean and standard deviation so one learning rate fits all
-  tables; the target is left in its own units, so the metrics are too.
+* a CSV table (a header row, numeric cells): the user's, or one shipped
+  with losscc (``example:grunfeld``, see ``EXAMPLES``), split into training
+  and held-out rows by a seeded shuffle. The features AND the target are
+  standardised with the training rows' mean and standard deviation, so one
+  optimiser setting fits every table whatever its units: the network learns
+  a standardised target and the training wraps it so that its predictions,
+  and so every loss's d and every metric, are in the target's own units
+  (``target_mean``, ``target_std``; see ``losscc.training.nets.TargetScale``).
 
 The article's layout (``article_layout=True``) gives each sample features of
 shape (1, 2) and a label of shape (1,): the network's output is then
@@ -40,7 +44,13 @@ from typing import Optional
 import numpy as np
 
 from ..errors import LossccError, closest
+from ..floats import FLOAT32_MAX
 from ..limits import MAX_DATA_BYTES
+
+# Tables shipped with losscc (losscc/training/examples/, source and licence in its README.md):
+# --data example:NAME.
+EXAMPLE_PREFIX = "example:"
+EXAMPLES = {"grunfeld": "Grunfeld's investment data: 11 U.S. firms, 1935-1954 (public domain)"}
 
 # The article's data: z = A x² + B y³ + C + noise(0, NOISE).
 ARTICLE_TRUTH = {"a": 2.0, "b": 3.0, "c": 5.0}
@@ -62,9 +72,12 @@ class Regression:
     test_y: np.ndarray           # (n_held_out,)
     truth: Optional[dict[str, float]] = None   # the generating a, b, c when known
     article_layout: bool = False
-    # Standardisation applied to the features (training rows' mean and std), if any.
+    # Standardisation (the training rows' mean and std), if any: the network sees
+    # (x - feature_mean) / feature_std and predicts target_mean + target_std * output.
     feature_mean: Optional[tuple[float, ...]] = None
     feature_std: Optional[tuple[float, ...]] = None
+    target_mean: Optional[float] = None
+    target_std: Optional[float] = None
     notes: tuple[str, ...] = field(default=())
 
     def sample_shapes(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -89,8 +102,25 @@ class Regression:
         if self.truth is not None:
             out["truth"] = dict(self.truth)
         if self.feature_mean is not None:
-            out["standardised"] = {"mean": list(self.feature_mean), "std": list(self.feature_std)}
+            out["standardised"] = {
+                "features": {"mean": list(self.feature_mean), "std": list(self.feature_std)},
+                "target": {"mean": self.target_mean, "std": self.target_std}}
         return out
+
+    def in_table_units(self, weight: np.ndarray, bias: float) -> tuple[np.ndarray, float]:
+        """A linear model on standardised data (``weight``, ``bias``) in the table's own units.
+
+        The network computes t_mean + t_std * (w . (x - f_mean) / f_std + b), so in the
+        table's units the weights are t_std * w / f_std and the intercept
+        t_mean + t_std * (b - sum(w * f_mean / f_std)).
+        """
+        w = np.asarray(weight, dtype=np.float64).reshape(-1)
+        if self.feature_mean is None:
+            return w, float(bias)
+        f_mean, f_std = np.array(self.feature_mean), np.array(self.feature_std)
+        t_mean = 0.0 if self.target_mean is None else self.target_mean
+        t_std = 1.0 if self.target_std is None else self.target_std
+        return t_std * w / f_std, float(t_mean + t_std * (bias - np.sum(w * f_mean / f_std)))
 
 
 def article_data(samples: int = ARTICLE_SAMPLES, held_out: int = ARTICLE_HELD_OUT, seed: int = 0,
@@ -121,12 +151,13 @@ def article_data(samples: int = ARTICLE_SAMPLES, held_out: int = ARTICLE_HELD_OU
 
 
 def load_csv(path: str, target: str, features: Optional[list[str]] = None, holdout: float = 0.2,
-             seed: int = 0, standardise: bool = True) -> Regression:
-    """A user's CSV table: a header row, then numeric rows.
+             seed: int = 0, standardise: bool = True, name: Optional[str] = None) -> Regression:
+    """A CSV table: a header row, then numeric rows.
 
     ``target`` names the column to predict; ``features`` the columns to predict
     it from (default: all the others). ``holdout`` is the fraction of rows kept
-    out of training for the metrics.
+    out of training for the metrics. ``name`` is how reports call the table
+    (default: the file's name).
     """
     if not 0.0 < holdout < 1.0:
         raise LossccError(f"the held-out fraction must lie strictly between 0 and 1, not {holdout}",
@@ -134,19 +165,22 @@ def load_csv(path: str, target: str, features: Optional[list[str]] = None, holdo
                           source="data")
     text = _read_text(path)
     header, rows = _parse_table(text, path)
-    name_of = {name: i for i, name in enumerate(header)}
-    target_col = _column(target, name_of, text, path, "target")
+    name_of = {column: i for i, column in enumerate(header)}
+    shown = name or path  # what the messages call the table
+    target_col = _column(target, name_of, text, shown, "target")
     if features is None:
         feature_cols = [i for i in range(len(header)) if i != target_col]
     else:
-        feature_cols = [_column(f, name_of, text, path, "feature") for f in features]
+        feature_cols = [_column(f, name_of, text, shown, "feature") for f in features]
         if target_col in feature_cols:
             raise LossccError(f"the target column {target!r} is also listed as a feature",
                               hint="a model that sees the answer learns nothing", source="data")
     if not feature_cols:
-        raise LossccError(f"{path} has no column besides the target {target!r}",
+        raise LossccError(f"{shown} has no column besides the target {target!r}",
                           hint="a table needs at least one feature column", source="data")
-    values = _numeric(rows, feature_cols + [target_col], header, text, path)
+    columns = feature_cols + [target_col]
+    values = _numeric(rows, columns, header, text, path)
+    _check_float32(values, rows, columns, header, text, path)
     n = len(values)
     n_test = max(1, int(round(n * holdout)))
     if n - n_test < 2:
@@ -154,23 +188,53 @@ def load_csv(path: str, target: str, features: Optional[list[str]] = None, holdo
                           hint="a table needs at least 3 rows", source="data")
     order = np.random.RandomState(seed).permutation(n)
     train, test = values[order[n_test:]], values[order[:n_test]]
-    train_x, test_x = train[:, :-1], test[:, :-1]
-    mean = std = None
-    if standardise:
-        mean = train_x.mean(axis=0)
-        std = train_x.std(axis=0)
-        std = np.where(std > 0, std, 1.0)  # a constant column stays as it is (centred)
+    train_x, train_y, test_x, test_y = train[:, :-1], train[:, -1], test[:, :-1], test[:, -1]
+    # The target keeps its units here: the network's output is scaled back by its statistics.
+    stats = _statistics(train) if standardise else None
+    if stats is not None:
+        mean, std = stats[0][:-1], stats[1][:-1]
         train_x, test_x = (train_x - mean) / std, (test_x - mean) / std
     return Regression(
-        name=os.path.basename(path), features=tuple(header[i] for i in feature_cols),
+        name=name or os.path.basename(path), features=tuple(header[i] for i in feature_cols),
         target=header[target_col],
-        train_x=train_x.astype(np.float32), train_y=train[:, -1].astype(np.float32),
-        test_x=test_x.astype(np.float32), test_y=test[:, -1].astype(np.float32),
-        feature_mean=None if mean is None else tuple(float(v) for v in mean),
-        feature_std=None if std is None else tuple(float(v) for v in std),
-        notes=(("features standardised with the training rows' mean and std",)
+        train_x=train_x.astype(np.float32), train_y=train_y.astype(np.float32),
+        test_x=test_x.astype(np.float32), test_y=test_y.astype(np.float32),
+        feature_mean=None if stats is None else tuple(float(v) for v in stats[0][:-1]),
+        feature_std=None if stats is None else tuple(float(v) for v in stats[1][:-1]),
+        target_mean=None if stats is None else float(stats[0][-1]),
+        target_std=None if stats is None else float(stats[1][-1]),
+        notes=(("features and target standardised with the training rows' mean and std; "
+                "predictions, losses and metrics are in the target's units",)
                if standardise else ()),
     )
+
+
+def _statistics(train: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each column's mean and standard deviation over the training rows (float64).
+
+    Values within float32's range have a float64 mean and standard deviation
+    within it too (neither exceeds the largest magnitude). A constant column
+    gets std 1: it is only centred.
+    """
+    mean = train.mean(axis=0)
+    std = train.std(axis=0)
+    return mean, np.where(std > 0, std, 1.0)
+
+
+def _check_float32(values: np.ndarray, rows: list[list[_Cell]], cols: list[int],
+                   header: list[str], text: str, path: str) -> None:
+    """Refuse a cell whose number float32, the precision MindSpore trains in, cannot hold."""
+    too_large = np.abs(values) > FLOAT32_MAX
+    if not too_large.any():
+        return
+    r, j = (int(i) for i in np.argwhere(too_large)[0])
+    cell = rows[r][cols[j]]
+    raise LossccError(
+        f"column {header[cols[j]]!r} has {cell.text.strip()}, beyond float32's range "
+        f"(at most about 3.4e38), which MindSpore trains in",
+        text=text, start=cell.start, end=cell.end, source=path,
+        hint="rescale the column (e.g. to thousands or millions of its unit), "
+        "or leave it out with --features")
 
 
 def _read_text(path: str) -> str:
@@ -289,6 +353,21 @@ def _numeric(rows: list[list[_Cell]], cols: list[int], header: list[str], text: 
     return out
 
 
+def example_path(name: str) -> str:
+    """The file of the example table ``name`` (a key of ``EXAMPLES``).
+
+    >>> os.path.basename(example_path("grunfeld"))
+    'grunfeld.csv'
+    """
+    if name not in EXAMPLES:
+        guess = closest(name, list(EXAMPLES))
+        raise LossccError(
+            f"no example table {name!r}", source="data",
+            hint=(f"did you mean {EXAMPLE_PREFIX}{guess}? " if guess else "")
+            + "examples: " + ", ".join(EXAMPLE_PREFIX + n for n in EXAMPLES))
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "examples", f"{name}.csv")
+
+
 def from_spec(spec: dict) -> Regression:
     """The data a JSON-ready spec names (how ``--workers`` hands the data to each worker).
 
@@ -301,4 +380,7 @@ def from_spec(spec: dict) -> Regression:
         return article_data(**spec)
     if kind == "csv":
         return load_csv(**spec)
+    if kind == "example":
+        name = spec.pop("name")
+        return load_csv(example_path(name), name=EXAMPLE_PREFIX + name, **spec)
     raise ValueError(f"unknown data kind {kind!r}")

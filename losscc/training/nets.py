@@ -34,3 +34,23 @@ class MLP(nn.Cell):
 
     def construct(self, x):
         return self.out(self.hidden(x))
+
+
+class TargetScale(nn.Cell):
+    """``prediction = mean + std * net(x)``: the network learns a standardised target.
+
+    ``mean`` and ``std`` are the training rows' target statistics, held as
+    float32 constants (not parameters: nothing trains them). The loss sees
+    the prediction in the target's own units, so ``huber(d, 10)`` means 10
+    units of the target whatever its scale. ``auto_prefix=False`` keeps the
+    inner network's parameter names (``fc.weight``, not ``net.fc.weight``).
+    """
+
+    def __init__(self, net: nn.Cell, mean: float, std: float) -> None:
+        super().__init__(auto_prefix=False)
+        self.net = net
+        self.mean = Tensor(np.float32(mean))
+        self.std = Tensor(np.float32(std))
+
+    def construct(self, x):
+        return self.net(x) * self.std + self.mean

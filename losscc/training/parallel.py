@@ -24,25 +24,38 @@ Which reductions survive the split (a global batch of N·B rows, B per worker):
 
 msrun starts ``python`` from ``PATH``, so the venv's ``bin`` (where this
 Python lives) is put first. Each worker rebuilds the same data from the same
-spec and seed, draws the same global row order, and writes its result as JSON;
-the launcher checks that the workers agree and reports one result.
+spec and seed, draws the same global row order, and writes its result as JSON
+(or, if it fails, its error); the launcher checks that the workers agree and
+reports one result, or names the rank that failed and its error.
+
+Time: MindSpore's cluster bootstrap retries at intervals of several seconds,
+which ``LAUNCH_ENV`` shortens, and msrun's teardown takes seconds more after
+the workers are done: the launcher stops msrun as soon as every rank has
+written its result (measured on 2 CPU workers: 16-20 s before, about 7.5 s
+now, for a run with 1-3 s of training; docs/training.md). The whole launch is
+bounded by ``launch_timeout``: a worker that hangs leaves msrun waiting, and
+losscc stops it rather than wait with it.
 """
 from __future__ import annotations
 
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
-from dataclasses import asdict
+import time
+from dataclasses import asdict, replace
 from typing import Callable, Optional
 
 from ..compiler.program import Program
+from ..compiler.runtime import QUIET_LEVEL
 from ..errors import LossccError
 from ..language.reduction import Reduction
-from .train import TrainOptions, TrainResult, progress_line
+from .options import TrainOptions
+from .train import TrainResult, planned_steps, progress_line
 
 # Why a reduction does not give the single-process run when split over workers.
 REDUCTION_ACROSS_WORKERS = {
@@ -66,6 +79,18 @@ sys.exit(worker_main(sys.argv[1]))
 
 # The msrun launch waits at most this long for the workers to find each other (s).
 CLUSTER_TIMEOUT = 120
+# MindSpore's cluster start-up retries every second instead of every few (a user's own
+# settings win). MS_DISABLE_HEARTBEAT=1 saved no more time here, and without heartbeats
+# msrun's scheduler cannot tell that a worker died: a failed rank left msrun waiting.
+LAUNCH_ENV = {"MS_RETRY_INTERVAL_LOWER": "1", "MS_RETRY_INTERVAL_UPPER": "1"}
+# The whole launch may take the cluster's time-out, this long to start and finish the
+# workers, and this long per training step (PyNative's steps are the slow ones: about
+# 0.03 s for a small MLP; this leaves room for a loaded machine).
+START_S = 120
+STEP_S = 0.25
+# A rank that failed may leave the others waiting for it: they get this long to fail too (s).
+FAILURE_GRACE_S = 2.0
+POLL_S = 0.1  # how often the launcher looks for the ranks' results (s)
 
 
 def reduction_warning(reduction: Reduction, workers: int) -> Optional[str]:
@@ -84,8 +109,11 @@ def reduction_warning(reduction: Reduction, workers: int) -> Optional[str]:
 
 
 def train_parallel(program: Program, data_spec: dict, options: TrainOptions, workers: int,
-                   progress: Optional[Callable[[str], None]] = None) -> TrainResult:
-    """Train on ``workers`` local msrun workers; the combined result of all of them."""
+                   rows: int, progress: Optional[Callable[[str], None]] = None) -> TrainResult:
+    """Train on ``workers`` local msrun workers; the combined result of all of them.
+
+    ``rows``, the spec's training rows, bounds the time the launch may take.
+    """
     options.check()
     say = progress or (lambda line: None)
     warning = reduction_warning(program.reduction, workers)
@@ -110,17 +138,16 @@ def train_parallel(program: Program, data_spec: dict, options: TrainOptions, wor
                "--master_addr=127.0.0.1", f"--master_port={_free_port()}", "--join=True",
                f"--cluster_time_out={CLUSTER_TIMEOUT}", f"--log_dir={os.path.join(work, 'logs')}",
                script, os.path.join(work, "job.json")]
-    env = dict(os.environ, PATH=path)
-    env.setdefault("GLOG_v", "4")
+    env = {**LAUNCH_ENV, **os.environ, "PATH": path}
+    env.setdefault("GLOG_v", QUIET_LEVEL)  # the workers' logs: errors, for the message below
     say(f"msrun: {workers} workers, batch {options.batch_size} each "
-        f"(global batch {options.batch_size * workers}); logs in {work}/logs")
-    with open(os.path.join(work, "msrun.out"), "wb") as out:
-        # cwd=work: MindSpore's scratch files (rank_*/, *.ir) land there, not in the user's tree.
-        status = subprocess.run(command, cwd=work, env=env, stdout=out, stderr=subprocess.STDOUT)
+        f"(global batch {options.batch_size * workers})")
+    timeout = launch_timeout(options, rows)
+    status = _launch(command, work, env, workers, timeout)
     results = [_read_result(work, rank) for rank in range(workers)]
-    if status.returncode != 0 or any(r is None for r in results):
-        raise LossccError(f"msrun failed (exit status {status.returncode})",
-                          hint="the workers' logs: " + _log_tail(work), source="workers")
+    if status != "done" or any(r is None for r in results):
+        raise LossccError(_failure(work, workers, status, timeout), source="workers",
+                          hint=f"the workers' logs are kept in {work}/logs")
     result = _combine([r for r in results if r is not None], warning)
     if progress:
         every = options.log_every or max(1, result.steps // 10)
@@ -130,6 +157,83 @@ def train_parallel(program: Program, data_spec: dict, options: TrainOptions, wor
                      + " (mean over the workers)")
     shutil.rmtree(work, ignore_errors=True)
     return result
+
+
+def launch_timeout(options: TrainOptions, rows: int) -> float:
+    """How long the whole msrun launch may take, in seconds (see ``STEP_S``).
+
+    >>> launch_timeout(TrainOptions(), 160)
+    280.0
+    """
+    return START_S + CLUSTER_TIMEOUT + STEP_S * planned_steps(rows, options)
+
+
+def _launch(command: list[str], work: str, env: dict, workers: int, timeout: float) -> str:
+    """Run msrun until every rank has written its result (or an error), or ``timeout``.
+
+    Returns "done" (every rank's result is written), "failed" (msrun ended, or a
+    rank wrote its error) or "timeout". msrun is not waited for once the ranks
+    are done: its teardown adds seconds, and can fail or hang on its own.
+    """
+    script = command[-2]
+    deadline = time.monotonic() + timeout
+    settled: Optional[float] = None  # when every rank had written something
+    with open(os.path.join(work, "msrun.out"), "wb") as out:
+        # cwd=work: MindSpore's scratch files (rank_*/, *.ir) land there, not in the user's tree.
+        process = subprocess.Popen(command, cwd=work, env=env, stdout=out,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            while True:
+                results = sum(os.path.exists(os.path.join(work, f"rank{r}.json"))
+                              for r in range(workers))
+                failed = any(os.path.exists(os.path.join(work, f"rank{r}.error.json"))
+                             for r in range(workers))
+                if results == workers:
+                    return "done"
+                if process.poll() is not None:
+                    return "failed"
+                if failed:  # the other ranks may wait for it forever: give them a moment
+                    settled = settled or time.monotonic()
+                    if time.monotonic() - settled > FAILURE_GRACE_S:
+                        return "failed"
+                if time.monotonic() > deadline:
+                    return "timeout"
+                time.sleep(POLL_S)
+        finally:
+            _stop(process, script)
+
+
+def _stop(process: subprocess.Popen, script: str) -> None:
+    """End msrun, its scheduler and its workers (each in a session of its own).
+
+    The scheduler and the workers run ``script``, so they are found by it.
+    """
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    for pid in _processes_running(script):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass  # already gone
+
+
+def _processes_running(script: str) -> list[int]:
+    """The live processes whose command line names ``script`` (Linux's /proc; none elsewhere)."""
+    found = []
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                arguments = f.read().split(b"\0")
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                state = f.read().rsplit(b")", 1)[1].split()[0]  # after "pid (name)"
+        except (OSError, IndexError):
+            continue
+        if script.encode() in arguments and state not in (b"Z", b"X"):  # not dead or dying
+            found.append(int(entry))
+    return found
 
 
 def worker_main(job_path: str) -> int:
@@ -148,14 +252,24 @@ def worker_main(job_path: str) -> int:
     ms.set_auto_parallel_context(parallel_mode=ms.ParallelMode.DATA_PARALLEL,
                                  gradients_mean=True)
     rank, size = get_rank(), get_group_size()
-    program = build(job["formula"], job["reduction"])
-    result = train(program, from_spec(job["data"]), options, shard=(rank, size),
-                   progress=lambda line: print(f"[rank {rank}] {line}", flush=True))
-    path = os.path.join(job["out"], f"rank{rank}.json")
-    with open(path + ".tmp", "w", encoding="utf-8") as f:
-        json.dump(result.to_json(), f)
-    os.replace(path + ".tmp", path)
+    try:
+        program = build(job["formula"], job["reduction"])
+        result = train(program, from_spec(job["data"]), options, shard=(rank, size),
+                       progress=lambda line: print(f"[rank {rank}] {line}", flush=True))
+    except Exception as e:  # the launcher names this rank and its error
+        message = e.message if isinstance(e, LossccError) else str(e)
+        _write_json(job["out"], f"rank{rank}.error.json",
+                    {"type": type(e).__name__, "message": message})
+        raise
+    _write_json(job["out"], f"rank{rank}.json", result.to_json())
     return 0
+
+
+def _write_json(directory: str, name: str, data: dict) -> None:
+    path = os.path.join(directory, name)
+    with open(path + ".tmp", "w", encoding="utf-8") as f:
+        json.dump(data, f)
+    os.replace(path + ".tmp", path)
 
 
 def _combine(results: list[TrainResult], warning: Optional[str]) -> TrainResult:
@@ -172,15 +286,11 @@ def _combine(results: list[TrainResult], warning: Optional[str]) -> TrainResult:
     notes.append(f"loss per step: the mean of the {len(results)} workers' losses on their slices")
     if warning:
         notes.append(f"reduction {first.reduction} across workers: {warning}")
-    return TrainResult(
-        formula=first.formula, reduction=first.reduction, compiled=first.compiled,
-        data=first.data, options=first.options, steps=steps, losses=losses,
-        parameters=first.parameters, held_out=first.held_out,
-        time_s=max(r.time_s for r in results),
-        diverged=any(r.diverged for r in results),
-        divergence=next((r.divergence for r in results if r.diverged), None),
-        workers=len(results), notes=notes,
-    )
+    # The verdict of a rank that saw divergence (each sees only its slices' losses), else rank 0's.
+    judged = next((r for r in results if r.diverged), first)
+    return replace(first, steps=steps, losses=losses, time_s=max(r.time_s for r in results),
+                   diverged=judged.diverged, divergence=judged.divergence, status=judged.status,
+                   reason=judged.reason, hint=judged.hint, workers=len(results), notes=notes)
 
 
 def _read_result(work: str, rank: int) -> Optional[TrainResult]:
@@ -201,14 +311,36 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _log_tail(work: str, lines: int = 15) -> str:
-    """The last lines of the first worker log that says something, for the error message."""
-    logs = os.path.join(work, "logs")
-    for name in ("worker_0.log", "worker_1.log", "scheduler.log"):
+def _failure(work: str, workers: int, status: str, timeout: float) -> str:
+    """What went wrong, naming each failed rank and its error."""
+    head = (f"msrun did not finish within {timeout:.0f} s and was stopped" if status == "timeout"
+            else "the msrun workers failed")
+    problems = []
+    for rank in range(workers):
+        if os.path.exists(os.path.join(work, f"rank{rank}.json")):
+            continue
+        error = _read_error(work, rank)
+        problems.append(f"rank {rank}: " + (f"{error['type']}: {error['message']}" if error
+                                            else _log_tail(work, rank)))
+    return head + "".join(f"\n  {p}" for p in problems)
+
+
+def _read_error(work: str, rank: int) -> Optional[dict]:
+    try:
+        with open(os.path.join(work, f"rank{rank}.error.json"), encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def _log_tail(work: str, rank: int, lines: int = 8) -> str:
+    """A rank that left no result and no error: the last lines of its log (or msrun's)."""
+    for name in (f"worker_{rank}.log", "scheduler.log"):
+        path = os.path.join(work, "logs", name)
         try:
-            with open(os.path.join(logs, name), encoding="utf-8", errors="replace") as f:
-                tail = f.readlines()[-lines:]
+            with open(path, encoding="utf-8", errors="replace") as f:
+                tail = [line.rstrip() for line in f.readlines()[-lines:] if line.strip()]
         except OSError:
             continue
-        return f"{logs}/{name} ends with:\n" + "".join(tail)
-    return f"none found in {logs} (msrun's own output is in {work}/msrun.out)"
+        return f"no result; {name} ends with:\n    " + "\n    ".join(tail)
+    return f"no result and no log (msrun's own output is in {work}/msrun.out)"

@@ -4,30 +4,85 @@
 # reduction: none
 # element-wise operations: 3 (Mul 2, Sub 1)
 """The Mixed loss, compiled by losscc from the formula above."""
+import sys
 import warnings
 
 from mindspore import nn, ops
+
+
+def _arguments(args, kwargs):
+    """construct's positional arguments, from a call that may use MindSpore's newer
+    names: input for logits, target for labels, weight for weights."""
+    for new, old in (("input", "logits"), ("target", "labels"), ("weight", "weights")):
+        if new in kwargs:
+            if old in kwargs:
+                raise TypeError(f"give {old} or {new}, not both")
+            kwargs[old] = kwargs.pop(new)
+    return _positional(*args, **kwargs)
+
+
+def _positional(logits, labels, weights=None):
+    return (logits, labels) if weights is None else (logits, labels, weights)
+
+
+def _shapes_differ(logits, labels):
+    a, b = getattr(logits, "shape", None), getattr(labels, "shape", None)
+    return a is not None and b is not None and tuple(a) != tuple(b)
+
+
+def _called_from_mindspore():
+    """Whether __call__ was called by MindSpore's own code (a WithLossCell in
+    PyNative mode): then construct warns, at its own line, not at MindSpore's."""
+    caller = sys._getframe(2).f_globals.get("__name__", "")
+    return caller == "mindspore" or caller.startswith("mindspore.")
+
+
+# Shape warnings construct has given, by message and line: each once, as Python does.
+_WARNED = {}
 
 
 class Mixed(nn.LossBase):
     """Element-wise loss 0.5*square(pred) - pred*target, reduced by none.
 
     Inputs: pred = logits, target = labels.
+    Call: loss(logits, labels[, weights]), or with MindSpore's newer names
+    loss(input=..., target=...[, weight=...]).
     """
 
     def __init__(self, reduction="none"):
         super().__init__(reduction)
         self.mul = ops.Mul()
         self.sub = ops.Sub()
+        self.shapes_warned = False  # set by __call__ while it calls construct
 
-    def construct(self, logits, labels, weights=1.0):
-        # Static in GRAPH_MODE: checked once, when the graph is compiled.
-        if logits.shape != labels.shape:
+    def __call__(self, *args, **kwargs):
+        # A call from Python (PyNative, or the top of a GRAPH_MODE call): the shapes are
+        # compared here, before MindSpore compiles anything.
+        args = _arguments(args, kwargs)
+        logits, labels = args[0], args[1]
+        if _shapes_differ(logits, labels) and not _called_from_mindspore():
             warnings.warn(
                 f"Mixed: logits {logits.shape} and labels {labels.shape} differ "
                 "in shape; MindSpore broadcasts them, so predictions are compared with "
                 "labels they do not belong to. Reshape them to match (or compile with "
-                "shapes='allow' to keep the broadcast, 'strict' to raise).")
+                "shapes='allow' to keep the broadcast, 'strict' to raise).",
+                stacklevel=2)
+            self.shapes_warned = True  # construct need not warn again
+            try:
+                return super().__call__(*args)
+            finally:
+                self.shapes_warned = False
+        return super().__call__(*args)
+
+    def construct(self, logits, labels, weights=1.0):
+        # Inside a graph: static shapes, checked once when the graph is compiled.
+        if not self.shapes_warned and logits.shape != labels.shape:
+            warnings.warn_explicit(
+                f"Mixed: logits {logits.shape} and labels {labels.shape} differ "
+                "in shape; MindSpore broadcasts them, so predictions are compared with "
+                "labels they do not belong to. Reshape them to match (or compile with "
+                "shapes='allow' to keep the broadcast, 'strict' to raise).",
+                UserWarning, __file__, 80, module=__name__, registry=_WARNED)
         t1 = self.mul(logits, 0.5)
         t2 = self.sub(t1, labels)
         t3 = self.mul(t2, logits)

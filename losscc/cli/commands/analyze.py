@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from ..options import add_formula, add_reduction, read_formula
@@ -35,11 +34,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ...analysis.analyze import analyze
     from ...compiler.program import build
+    from ...floats import json_text
 
     report = analyze(build(read_formula(args.formula), args.reduction))
     if args.json:
-        json.dump(report.to_json(), sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        sys.stdout.write(json_text(report.to_json()) + "\n")
     else:
         print(report.render())
     if report.refused:  # the limits keep the analysis from taking unbounded time

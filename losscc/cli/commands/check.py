@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
@@ -55,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
     os.environ.setdefault("GLOG_v", "3")  # MindSpore's C++ log: errors only
     from ...analysis.analyze import analyze
     from ...compiler.program import build
+    from ...floats import json_text
     from ...tools.check import DTYPES, MODES, check
 
     program = build(read_formula(args.formula), args.reduction)
@@ -63,8 +63,7 @@ def run(args: argparse.Namespace) -> int:
                    seed=args.seed)
     analysis = analyze(program)
     if args.json:
-        json.dump({**report.to_json(), "analysis": analysis.to_json()}, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        sys.stdout.write(json_text({**report.to_json(), "analysis": analysis.to_json()}) + "\n")
     else:
         print(report.render())
         print()

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from ..options import (
@@ -20,14 +19,18 @@ Each loss trains on the same rows, in the same order, from the same initial
 parameters and seed (the options are train's). The table shows each final
 loss in its own units (not comparable across losses: a 4th-power loss is not
 "worse" for being larger) and the held-out MAE, RMSE and max error, on which
-the models are ranked (--metric). A run that diverges is reported and ranked
-last; the comparison still succeeds.
+the models are ranked (--metric). Below the ranked runs, reference rows:
+predicting the training mean, the training median, and least squares (NumPy,
+same rows). A run that does not beat the median is marked NOT CONVERGED, one
+that diverges DIVERGED (ranked last), one that fails FAILED (with its error);
+the comparison still succeeds.
 
 examples:
   losscc compare "abs(d)" "square(d)" "square(square(d))"
   losscc compare "abs(d)" "square(d)" "d^4" --metric rmse --plot cmp.png
   losscc compare --json -- "square(d)" "-square(d)"     the negated MSE diverges
 (a formula that starts with '-' goes after '--', or with a space: "- square(d)")
+  losscc compare "square(d)" "abs(d)" "huber(d, 30)" --data example:grunfeld --target invest
   losscc compare "abs(d)" "0.5*square(d)" --data table.csv --target y --csv
   losscc compare "square(d)" "taylor:log(cosh(d))" --order 4 --range 5
                                           a truncated series trains like any loss
@@ -89,6 +92,7 @@ def _numbered(number: int, entry: str, args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     from ...analysis.analyze import analyze
     from ...errors import LossccError
+    from ...floats import json_text
     from ...training.compare import check_plot_target, compare, plot_comparison
     from ...training.data import from_spec
 
@@ -109,8 +113,7 @@ def run(args: argparse.Namespace) -> int:
         plot_comparison(table, args.plot, args.force)
         print(f"wrote {args.plot}", file=sys.stderr)
     if args.json:
-        json.dump(table.to_json(), sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        sys.stdout.write(json_text(table.to_json()) + "\n")
     elif args.csv:
         sys.stdout.write(table.to_csv())
     else:

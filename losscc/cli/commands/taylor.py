@@ -5,7 +5,6 @@ Imports nothing heavy at module level: ``losscc --help`` stays fast.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from ..options import add_class_output, add_reduction, read_formula
@@ -69,8 +68,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ...compiler.emit import check_name
     from ...files import write_output
+    from ...floats import json_text
     from ...series import approximate
-    from ...series.cell_report import strict
 
     name = check_name(args.name)
     result = approximate(read_formula(args.formula), order=args.order, tol=args.tol,
@@ -84,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         out = result.report.to_json()
         out["output" if args.output else "source"] = args.output or source
-        sys.stdout.write(json.dumps(strict(out), indent=2, allow_nan=False) + "\n")
+        sys.stdout.write(json_text(out) + "\n")
     elif args.output:
         sys.stdout.write(result.report.text() + "\n")
         print(f"wrote {args.output}: class {name}, {result.program.op_count} element-wise "
