@@ -89,7 +89,10 @@ def test_a_failing_worker_is_named_with_its_error(tmp_path):
         train_parallel(program, spec, options, 2, rows=160)
     message = info.value.message
     assert message.startswith("the msrun workers failed")
-    assert f"rank 0: LossccError: no such file: {tmp_path / 'gone.csv'}" in message
+    # the first rank to fail is named with its error (msrun may stop the others first)
+    named = [line for line in message.splitlines()
+             if line.strip().startswith("rank ") and ": LossccError: no such file: " in line]
+    assert named and str(tmp_path / "gone.csv") in named[0]
     assert_stopped_and_clean_up(info.value.hint)
 
 
@@ -97,8 +100,12 @@ def assert_stopped_and_clean_up(hint):
     """No process of the launch is left; then remove the logs the error kept for the user."""
     from losscc.training.parallel import _processes_running
 
-    work = hint.split("the workers' logs are kept in ", 1)[1].removesuffix("/logs")
-    assert os.path.isdir(os.path.join(work, "logs"))
+    if "the workers' logs are kept in " in hint:
+        work = hint.split("the workers' logs are kept in ", 1)[1].removesuffix("/logs")
+        assert os.path.isdir(os.path.join(work, "logs"))
+    else:  # stopped before any worker wrote a log (a slow start on a busy machine)
+        work = hint.split("its output is kept in ", 1)[1]
+        assert os.path.isdir(work)
     script = os.path.join(work, "losscc_worker.py")
     for _ in range(50):  # SIGKILL is sent; the kernel takes a moment to end them
         if not _processes_running(script):

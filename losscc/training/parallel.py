@@ -146,8 +146,10 @@ def train_parallel(program: Program, data_spec: dict, options: TrainOptions, wor
     status = _launch(command, work, env, workers, timeout)
     results = [_read_result(work, rank) for rank in range(workers)]
     if status != "done" or any(r is None for r in results):
-        raise LossccError(_failure(work, workers, status, timeout), source="workers",
-                          hint=f"the workers' logs are kept in {work}/logs")
+        logs = os.path.join(work, "logs")
+        kept = (f"the workers' logs are kept in {logs}" if os.path.isdir(logs) else
+                f"msrun stopped before the workers wrote logs; its output is kept in {work}")
+        raise LossccError(_failure(work, workers, status, timeout), source="workers", hint=kept)
     result = _combine([r for r in results if r is not None], warning)
     if progress:
         every = options.log_every or max(1, result.steps // 10)
