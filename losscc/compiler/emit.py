@@ -197,7 +197,7 @@ _DOCSTRING_SAFE = re.compile(r"[^A-Za-z0-9_ .,+\-*/^()=]")
 
 def _docstring(model: ClassModel) -> list[str]:
     formula = _DOCSTRING_SAFE.sub("?", one_line(model.formula))
-    what = "approximating" if model.command == "taylor" else "loss"
+    what = "loss approximating" if model.command == "taylor" else "loss"
     first = textwrap.wrap(f"Element-wise {what} {formula}, reduced by {model.reduction}.",
                           width=88, break_on_hyphens=False, break_long_words=False)
     inputs = ", ".join(text for var, text in INPUT_TEXT.items() if var in model.inputs)

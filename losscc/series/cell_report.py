@@ -26,9 +26,9 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Optional
 
-from ..floats import show
+from ..floats import show, strict
 
 MEASURE = "mixed: |cell(d) - f(d)| / max(1, |f(d)|)"
 
@@ -128,18 +128,3 @@ class CellReport:
         out["degree"] = self.degree
         out["headline"] = self.headline
         return strict(out)
-
-
-def strict(x: Any) -> Any:
-    """x with every non-finite float replaced by None (JSON has no inf or NaN).
-
-    >>> strict({"a": [1.0, float("inf")], "b": float("nan")})
-    {'a': [1.0, None], 'b': None}
-    """
-    if isinstance(x, float):
-        return x if math.isfinite(x) else None
-    if isinstance(x, dict):
-        return {k: strict(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [strict(v) for v in x]
-    return x
