@@ -31,7 +31,7 @@ examples:
   losscc compare --json -- "square(d)" "-square(d)"     the negated MSE diverges
 (a formula that starts with '-' goes after '--', or with a space: "- square(d)")
   losscc compare "square(d)" "abs(d)" "huber(d, 30)" --data example:grunfeld --target invest
-  losscc compare "abs(d)" "0.5*square(d)" --data table.csv --target y --csv
+  losscc compare "abs(d)" "0.5*square(d)" --data example:grunfeld --target invest --csv
   losscc compare "square(d)" "taylor:log(cosh(d))" --order 4 --range 5
                                           a truncated series trains like any loss
 """
