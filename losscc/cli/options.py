@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from ..compiler.emit import SHAPE_MODES
-from ..compiler.runtime import MODES
+from ..compiler.runtime import MODES, OPTIMIZERS, SCHEDULES
 from ..limits import MAX_FORMULA_BYTES
-from ..training.options import OPTIMIZERS, SCHEDULES, TrainOptions
+
+if TYPE_CHECKING:  # annotations only: the training options are read when a command runs
+    from ..training.options import TrainOptions
 
 
 def add_formula(p: argparse.ArgumentParser) -> None:
@@ -155,8 +157,10 @@ PRESET_OPTIONS = {"optimizer": "optimizer", "lr": "lr", "schedule": "schedule",
                   "min_steps": "min_steps", "batch_size": "batch_size", "sink": "sink"}
 
 
-def training_options(args: argparse.Namespace) -> TrainOptions:
+def training_options(args: argparse.Namespace) -> "TrainOptions":
     """The options given; the rest the article's settings, or with ``--data`` the table's."""
+    from ..training.options import TrainOptions
+
     given = {field: getattr(args, name) for name, field in PRESET_OPTIONS.items()
              if getattr(args, name) is not None}
     given.update(seed=args.seed, mode=args.mode, hidden=args.hidden,

@@ -47,8 +47,7 @@ import builtins
 import keyword
 import re
 import textwrap
-from dataclasses import dataclass
-from typing import Optional
+from typing import NamedTuple, Optional
 
 from ..errors import LossccError
 from ..files import GENERATED_MARK, VERSION
@@ -101,8 +100,7 @@ def check_shapes(shapes: Optional[str]) -> str:
     return shapes
 
 
-@dataclass(frozen=True)
-class ClassModel:
+class ClassModel(NamedTuple):
     """Everything the generated module says, decided; ``render`` writes it."""
 
     name: str

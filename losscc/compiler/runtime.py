@@ -18,6 +18,8 @@ import tempfile
 from typing import Iterator
 
 MODES = ("graph", "pynative")
+OPTIMIZERS = ("momentum", "sgd", "adam")  # nn.Momentum, nn.SGD, nn.Adam
+SCHEDULES = ("constant", "cosine")  # the learning rate over a run
 DTYPES = ("float32", "float16", "float64")  # what `losscc check` runs cells in
 
 # GLOG_v levels: errors only by default, warnings too with -v.

@@ -12,8 +12,7 @@ person reading it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Optional
+from typing import NamedTuple, Optional
 
 from .. import ir
 from ..floats import literal
@@ -22,8 +21,7 @@ from ..floats import literal
 INPUT_NAMES = {"d": "d", "pred": "logits", "target": "labels"}
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(NamedTuple):
     name: str
     op: str
     args: tuple[str, ...]  # earlier steps' names, input names or number literals
@@ -32,8 +30,7 @@ class Step:
         return f"{self.name} = {self.op}({', '.join(self.args)})"
 
 
-@dataclass(frozen=True)
-class Schedule:
+class Schedule(NamedTuple):
     steps: tuple[Step, ...]
     result: str  # the name holding the element-wise loss
     inputs: frozenset[str]  # the IR variables used: d, pred, target

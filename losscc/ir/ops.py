@@ -25,17 +25,15 @@ Nothing here imports NumPy or SymPy, so compiling a formula to source never does
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any, Callable, Optional
+from typing import Any, Callable, NamedTuple, Optional
 
 from ..floats import literal
 
 Value = Any  # a const's number, a var's name, a pow's exponent; None otherwise
 
 
-@dataclass(frozen=True)
-class Op:
+class Op(NamedTuple):
     name: str
     arity: int
     meaning: Optional[Callable[..., Any]]  # (lib, *args, value) -> result; None for leaves

@@ -18,8 +18,7 @@ True
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Optional, Sequence, Union
+from typing import Any, Callable, Iterable, NamedTuple, Optional, Sequence, Union
 
 from ..floats import literal
 from .nodes import Node, topological
@@ -28,8 +27,7 @@ from .ops import OPS
 Ops = Union[None, str, frozenset]
 
 
-@dataclass(frozen=True)
-class Pat:
+class Pat(NamedTuple):
     """A pattern: ``op`` (one name, a set of names, or None for any), its argument patterns.
 
     ``name`` captures the matched node (a name used twice must match the same
@@ -94,8 +92,7 @@ class Pat:
 _TIGHT = frozenset({"neg", "mul", "pow"})
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     """``pattern`` -> ``build(**captures)``; ``build`` may return None (the rule does not apply)."""
 
     name: str

@@ -19,15 +19,13 @@ this table, like the compile path, never imports SymPy itself.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any, Callable, NamedTuple, Optional
 
 from ..floats import show
 from ..ir import nodes as ir
 
 
-@dataclass(frozen=True)
-class Param:
+class Param(NamedTuple):
     """One parameter of a function: an expression, or a constant checked by ``check``."""
 
     name: str
@@ -40,8 +38,7 @@ class Param:
         return self.name if self.default is None else f"{self.name}={show(self.default)}"
 
 
-@dataclass(frozen=True)
-class Function:
+class Function(NamedTuple):
     name: str
     params: tuple[Param, ...]
     to_sympy: Callable[..., Any]  # (sympy, *args, **constants) -> expression
@@ -161,8 +158,7 @@ VARIABLE_NAMES = {
 }
 
 
-@dataclass(frozen=True)
-class Constant:
+class Constant(NamedTuple):
     name: str
     value: float
     to_sympy: Callable[[Any], Any]  # (sympy) -> the exact constant

@@ -12,8 +12,7 @@ messages) and, when the term is a constant, its value, so that ``/ 2`` and
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
 from lark import Token, v_args
 
@@ -28,8 +27,7 @@ from .table import FUNCTIONS, Constant, Function
 from .transformer import FormulaTransformer, transform
 
 
-@dataclass(frozen=True)
-class Term:
+class Term(NamedTuple):
     node: ir.Node
     start: int
     end: int

@@ -10,8 +10,7 @@ VisitError wrapper (``transform``).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
 from lark import Token, Transformer_NonRecursive, v_args
 from lark.exceptions import VisitError
@@ -21,8 +20,7 @@ from ..floats import show
 from .table import CONSTANTS, FUNCTIONS, INPUTS_HINT, VARIABLE_NAMES, Constant, Function
 
 
-@dataclass(frozen=True)
-class Keyword:
+class Keyword(NamedTuple):
     """An argument given by name: huber(d, delta=0.5)."""
 
     name: Token

@@ -17,11 +17,8 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from .. import limits
-from ..compiler.runtime import MODES
+from ..compiler.runtime import MODES, OPTIMIZERS, SCHEDULES
 from ..errors import LossccError
-
-OPTIMIZERS = ("momentum", "sgd", "adam")
-SCHEDULES = ("constant", "cosine")
 
 # The defaults for a table (--data): scale-free (losscc.training.train's docstring says why).
 TABLE_DEFAULTS = {"optimizer": "adam", "lr": 0.01, "schedule": "cosine", "eps": 1e-16,
