@@ -1,15 +1,15 @@
 """An independent NumPy reference for the tests of train/compare/parallel.
 
-The seed article's data written out again from its script (reproduce_seed.py),
+The seed article's data ("custom loss functions in MindSpore") written out again from its script,
 not taken from losscc.data: ``ms.set_seed(seed)`` seeds NumPy's global
 Mersenne Twister, then each sample draws x, y (uniform in [-1, 1]) and the
 noise (normal, sd 0.03). losscc holds out the 40 draws after the 160
-training samples. And the article's published results (seed/SEED.md, the
-MindSpore 2.10 column).
+training samples. And the article's published results (its script rerun under
+MindSpore 2.10, CPU).
 """
 import numpy as np
 
-# run -> (final loss, weight, bias), MindSpore 2.10 (CPU) column of SEED.md.
+# run -> (final loss, weight, bias): the article's script rerun under MindSpore 2.10 (CPU).
 SEED_RESULTS = {
     "mse": (2.5267091, [1.0694228, 0.12706375], 5.1867013),
     "abs": (1.8300732, [1.2687291, -0.09565887], 3.7297544),

@@ -1,8 +1,8 @@
 """The seed article's five training runs, with losses compiled by losscc.
 
-The set-up is the article's (ported to MindSpore 2.10 as in
-shared/seed/reproduce_seed.py): its data layout, network, optimizer, seed and
-sink mode. Expected numbers are the SEED.md table's MindSpore 2.10 column.
+The set-up is the article's ("custom loss functions in MindSpore", its script
+ported to MindSpore 2.10): its data layout, network, optimizer, seed and sink
+mode. Expected numbers are the article's results rerun under MindSpore 2.10 (CPU).
 """
 import numpy as np
 import pytest

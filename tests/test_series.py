@@ -294,7 +294,7 @@ def graph_mode():
 
 @pytest.mark.slow
 def test_truncated_loss_trains_the_article_regression(graph_mode, tmp_path, monkeypatch):
-    """The article's regression (shared/seed/reproduce_seed.py), shapes made to match,
+    """The seed article's regression (its script), shapes made to match,
     trained with a Chebyshev-truncated 16 log(cosh(d / 4)) (Huber-like) loss."""
     monkeypatch.chdir(tmp_path)  # whatever MindSpore writes lands there
     import mindspore as ms
