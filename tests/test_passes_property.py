@@ -1,8 +1,10 @@
-"""Every optimisation pass, on random IR: same meaning, never more operations.
+"""Every optimisation pass, on random IR: same meaning, never more operations
+(except where an accuracy rule buys float32 digits with them, as stated below).
 
 Random IR is built here from losscc.ir's builders (any shape the builders
-allow, not only what the parser produces). Meaning is checked with the NumPy
-evaluator (losscc.evaluate, the reference every pass is held to) on random
+allow, not only what the parser produces), selections and robust losses
+included. Meaning is checked with the NumPy interpreter
+(losscc.ir.interpret.evaluate, the reference every pass is held to) on random
 inputs; the tolerance scales with a bound on every intermediate's size,
 computed by this file's own walk over the IR, so that legitimate
 rearrangements (Horner's rule, expansion) pass and real changes do not.
@@ -34,6 +36,15 @@ LEAVES = st.one_of(
 )
 
 
+POSITIVE = st.sampled_from([0.25, 0.5, 1.0, 2.0, 3.0, 4.685])
+BOUNDS = st.tuples(CONSTANTS, CONSTANTS).filter(lambda b: b[0] < b[1])
+
+
+def _robust(op, params):
+    """A robust-loss node (huber, tukey, ...) over a child, its parameters drawn from ``params``."""
+    return lambda child: st.builds(lambda x, v: ir.Node(op, (x,), v), child, params)
+
+
 def _extend(children):
     return st.one_of(
         st.builds(ir.add, children, children),
@@ -43,6 +54,14 @@ def _extend(children):
         st.builds(ir.square, children),
         st.builds(ir.abs_, children),
         st.builds(ir.pow_, children, st.integers(0, 9)),
+        st.builds(ir.min_, children, children),
+        st.builds(ir.max_, children, children),
+        st.builds(lambda x, b: ir.clip(x, *b), children, BOUNDS),
+        _robust("huber", POSITIVE.map(lambda v: (v,)))(children),
+        _robust("smooth_l1", POSITIVE.map(lambda v: (v,)))(children),
+        _robust("pinball", st.sampled_from([0.1, 0.5, 0.9]).map(lambda v: (v,)))(children),
+        _robust("eps_insensitive", st.sampled_from([0.0, 0.2, 1.0]).map(lambda v: (v,)))(children),
+        _robust("tukey", POSITIVE.map(lambda v: (v,)))(children),
     )
 
 
@@ -77,6 +96,16 @@ def magnitude(root: ir.Node, inputs: dict) -> np.ndarray:
             v = a[0] * a[0]
         elif n.op == "pow":
             v = a[0] ** n.value
+        elif n.op in ("min", "max"):
+            v = a[0] + a[1]
+        elif n.op == "clip":
+            v = a[0] + abs(n.value[0]) + abs(n.value[1])
+        elif n.op in ("huber", "smooth_l1", "tukey"):
+            # the stable forms square a clipped |x| and scale by the parameter
+            p = n.value[0]
+            v = (a[0] * a[0] + p * a[0] + p * p) * max(1.0, 1.0 / p)
+        elif n.op in ("pinball", "eps_insensitive"):
+            v = a[0] + n.value[0]
         else:  # neg, abs
             v = a[0]
         out[id(n)] = v
@@ -104,6 +133,13 @@ def assert_same_meaning(before: ir.Node, after: ir.Node, what: str) -> None:
             f"at {({k: v[bad][0] for k, v in inputs.items()})} got {got[bad][0]}, want {want[bad][0]}")
 
 
+def accuracy_allowance(root: ir.Node) -> int:
+    """Operations the accuracy rules may add: min-of-square, square(min(|x|, sqrt c))
+    instead of min(x^2, c), costs up to 2 more per selection (docs/architecture.md)."""
+    counts = ir.op_counts(root)
+    return 2 * (counts.get("min", 0) + counts.get("max", 0) + counts.get("clip", 0))
+
+
 @SETTINGS
 @given(NODES, st.sampled_from(PIPELINE))
 def test_each_pass_keeps_the_meaning_and_never_adds_operations(root, named_pass):
@@ -111,7 +147,8 @@ def test_each_pass_keeps_the_meaning_and_never_adds_operations(root, named_pass)
     values(root, INPUT_SETS[0])  # skip IR whose size overflows (not a pass's fault)
     after = run(root)
     assert_same_meaning(root, after, name)
-    assert count_ops(after) <= count_ops(root), (
+    allowance = accuracy_allowance(root) if name == "identities" else 0
+    assert count_ops(after) <= count_ops(root) + allowance, (
         f"{name}: {count_ops(root)} -> {count_ops(after)} operations: "
         f"{ir.describe(root)} -> {ir.describe(after)}")
 
@@ -124,7 +161,8 @@ def test_the_pipeline_keeps_the_meaning_and_its_trace_never_grows(root):
     assert_same_meaning(root, result, "optimise")
     counts = [n for _, n in trace]
     assert counts[0] == count_ops(root) and counts[-1] == count_ops(result)
-    assert all(b <= a for a, b in zip(counts, counts[1:])), trace
+    allowance = {name: accuracy_allowance(root) if name == "identities" else 0 for name, _ in PIPELINE}
+    assert all(b <= a + allowance[name] for a, (name, b) in zip(counts, trace[1:])), trace
     # What the emitter needs: no pow nodes left, only ops with a MindSpore primitive.
     assert "pow" not in ir.op_counts(result)
 

@@ -1,4 +1,5 @@
-"""Every rewrite rule, by name: it fires where it should, keeps the meaning, never lengthens.
+"""Every rewrite rule, by name: it fires where it should, keeps the meaning, never lengthens
+(an accuracy rule: by at most the operations it declares below).
 
 Each rule has a hand-written example (it must be the first rule to fire on
 it, and give the expected node), and is also tried on random instances of

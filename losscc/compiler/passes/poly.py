@@ -100,13 +100,23 @@ LOWER_REGION = RuleSet([_region_rule(cheapest)])
 
 
 def polynomials(root: ir.Node) -> ir.Node:
-    """Lower every maximal arithmetic region by its cheapest scheme (once each)."""
+    """Lower every maximal arithmetic region by its cheapest scheme (once each).
+
+    Each region is costed on its own, but regions can share nodes (a lowered
+    min uses d - c both inside and outside an abs): rewriting one region
+    keeps the shared nodes alive for the others and can lengthen the whole.
+    So the whole is compared at the end, and the loss kept as it was if the
+    rewritten one would take more operations.
+    """
     region_roots = {id(root)} | {
         id(arg) for n in ir.topological(root) if n.op not in ARITHMETIC for arg in n.args
     }
     gate = _Gate()
     rules = RuleSet([_region_rule(lambda region: cheapest(region, gate))])
-    return rewrite(root, rules, at=lambda node: id(node) in region_roots, fixpoint=False)
+    result = rewrite(root, rules, at=lambda node: id(node) in region_roots, fixpoint=False)
+    if result is root or count_ops(result) <= count_ops(root):
+        return result
+    return root
 
 
 def _local_ops(root: ir.Node, given: frozenset) -> int:
