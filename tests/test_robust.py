@@ -3,8 +3,10 @@
 The references are written here, from the literature's definitions, in
 float64 (mpmath where float64 is not enough); the compiled programs are
 replayed op by op in float32 (and float16) by NumPy, which rounds each
-operation as MindSpore's CPU kernels do, and a few run as MindSpore cells
-against nn.HuberLoss and nn.SmoothL1Loss.
+operation as IEEE arithmetic does, and run as MindSpore cells: against the
+same bounds on normal-range inputs (MindSpore's CPU kernels may flush
+subnormal results to zero, some calls and not others), and against
+nn.HuberLoss and nn.SmoothL1Loss.
 """
 import math
 
@@ -154,6 +156,56 @@ def test_float16_where_the_definition_is_finite(formula, reference, bound):
     assert np.all(np.isfinite(got[finite])), formula
     # float16 rounds the forms' constants and halvings coarser: at least one rounding there
     assert errors.max() <= (max(bound, 1) + 0.01) * U16, (formula, errors.max() / U16, params)
+
+
+def test_mindspore_cells_within_the_same_bounds_on_normal_inputs():
+    """What actually runs: every case as a PyNative cell, where no intermediate is
+    subnormal (|x| >= 2^-60, so squares stay normal; results 0 or >= 2^-100)."""
+    import mindspore as ms
+
+    previous = ms.get_context("mode")
+    ms.set_context(mode=ms.PYNATIVE_MODE)
+    try:
+        kinks = [1.0, 5.0, 0.2, 2.5, 3.0, 0.5, 4.0, 100.0, 4.685, 0.01]
+        x = np.concatenate([X, near(*kinks)])
+        x = x[(x == 0) | (np.abs(x) >= 2.0**-60)]
+        for formula, reference, bound in CASES:
+            want = reference(x.astype(np.float64))
+            keep = (np.abs(want) <= F32.max) & ((want == 0) | (np.abs(want) >= 2.0**-100))
+            cell = losscc.compile(formula, reduction="none")
+            xs = x[keep]
+            got = cell(ms.Tensor(xs), ms.Tensor(np.zeros_like(xs))).asnumpy()
+            errors = relative_error(got, want[keep], tiny=TINY32)
+            worst = int(np.argmax(errors))
+            assert errors[worst] <= (bound + 0.01) * U32, (formula, xs[worst], got[worst],
+                                                            want[keep][worst], errors[worst] / U32)
+    finally:
+        ms.set_context(mode=previous)
+
+
+# Every float32 in [1, 2), both signs. Each form's relative error is the same at x and at
+# 2x while every intermediate stays normal (x/2 and products are exact scalings), so
+# the worst case over this binade is the worst case over every normal input.
+BINADE = (np.arange(2**23, dtype=np.uint32) | np.uint32(0x3F800000)).view(np.float32)
+
+
+@pytest.mark.parametrize("tau", [0.01, 0.1, 0.105, 0.11, 0.115, 0.17, 0.25, 0.35, 0.41, 0.47,
+                                 0.5, 0.63, 0.75, 0.83, 0.89, 0.9, 0.99])
+def test_pinball_over_every_float32_within_its_stated_bound_and_five_roundings(tau):
+    """The 4-operation form where its bound (the constant 1 - 2 tau's own rounding
+    included) is at most 5u, the exact split (at most 2u) elsewhere."""
+    from losscc.compiler.passes.robust import pinball_short_form_bound
+
+    program = losscc.program(f"pinball(d, {tau})")
+    worst = 0.0
+    for sign in (1.0, -1.0):
+        x = np.float32(sign) * BINADE
+        got = evaluate(program.root, d=x, dtype=np.float32).astype(np.float64)
+        want = pinball(x.astype(np.float64), tau)
+        worst = max(worst, float((np.abs(got - want) / np.abs(want)).max()) / U32)
+    short = program.op_count == 4
+    bound = pinball_short_form_bound(tau) if short else 2.0
+    assert worst <= min(bound, 5.0), (tau, program.op_count, worst, bound)
 
 
 # The issue's operation budgets, and where exactness needs more (docs/grammar.md says why).
@@ -306,8 +358,8 @@ def _grad_points(delta):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
-@pytest.mark.parametrize("delta", [0.5, 1.0, 2.0])
-def test_huber_and_smooth_l1_equal_mindsporess_losses(ms_mode, reduction, delta):
+@pytest.mark.parametrize("delta", [0.5, 1.0, 2.0, 3.0])
+def test_huber_and_smooth_l1_equal_mindspores_losses(ms_mode, reduction, delta):
     import mindspore as ms
     from mindspore import nn
 

@@ -44,6 +44,7 @@ from __future__ import annotations
 import struct
 
 from ... import ir
+from ...floats import FLOAT32_UNIT, to_float32
 from ...ir.patterns import Pat, Rule, RuleSet, rewrite
 from .rules import nonnegative
 
@@ -223,22 +224,45 @@ def lower_huber(x: Node, delta: float, scale: float = 1.0) -> Node:
     return ir.add(quadratic, _scaled(r, delta / scale))
 
 
-# pinball's 4-operation form cancels on its smaller slope s = min(tau, 1 - tau):
-# its error is at most 1 + |1 - 2 tau| / (2 s) roundings (5 for tau = 0.9). Beyond
-# this many, a fifth operation buys an exact split (at most 2 roundings).
+# pinball's 4-operation form |h| + C h (h = x/2, exact; C = 1 - 2 tau rounded to
+# float32) cancels on the side where the loss has the smaller slope. Beyond this
+# many roundings, a fifth operation buys an exact split (at most 2 roundings).
 PINBALL_SHORT_FORM_ULPS = 5.0
 
 
 def pinball_short_form_bound(tau: float) -> float:
-    """The 4-operation form's relative error bound, in units of u."""
-    return 1 + abs(1 - 2 * tau) / (2 * min(tau, 1 - tau))
+    """The 4-operation form's relative error bound, in units of u (exact arithmetic).
+
+    With g = 1 - 2 tau, C = fl32(g), u' = u/(1 + u) (round to nearest) and per unit of |h|:
+    the constant's error |C - g| and the product's u'|C| are shared by both sides.
+    On the small side (true value (1 - |g|)|h|) the sum is exact when |C| >= 1/2
+    (Sterbenz: |C h| lies in [|h|/2, |h|]), else it rounds once more; on the large
+    side ((1 + |g|)|h|, no cancellation) it rounds once.
+
+    >>> round(pinball_short_form_bound(0.9), 6), round(pinball_short_form_bound(0.11), 6)
+    (5.0, 5.725826)
+    """
+    from fractions import Fraction
+
+    u = Fraction(FLOAT32_UNIT)
+    rounding = u / (1 + u)
+    g = 1 - 2 * Fraction(tau)
+    big_c = Fraction(to_float32(float(g)))
+    shared = abs(big_c - g) + rounding * abs(big_c)  # per unit of |h|
+    small_true, large_true = 1 - abs(g), 1 + abs(g)
+    small = shared / small_true
+    if abs(big_c) < Fraction(1, 2):
+        small += rounding * (1 + small)
+    large = shared / large_true + rounding * (1 + shared / large_true)
+    bound = max(small, large) / u
+    return float(bound) * (1 + 2**-40)  # rounded up
 
 
 def lower_pinball(x: Node, tau: float) -> Node:
     """max(-tau x, (1 - tau) x)."""
     h = _half(x)
     g = ir.abs_(h)
-    if pinball_short_form_bound(tau) <= PINBALL_SHORT_FORM_ULPS * (1 + 1e-9):  # 1 - 0.9 < 0.1
+    if pinball_short_form_bound(tau) <= PINBALL_SHORT_FORM_ULPS:
         return ir.add(g, ir.mul(c_(1.0 - 2 * tau), h))  # |x/2| + (1/2 - tau) x
     if tau >= 0.5:  # relu(-x) + (1 - tau) x: the large slope's part is exact
         return ir.add(ir.sub(g, h), ir.mul(c_(1.0 - tau), x))
