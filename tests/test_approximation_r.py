@@ -412,6 +412,33 @@ def test_no_structure_on_r_is_refused_with_the_reason(formula, reason, monkeypat
     assert "[-2.5, 2.5] is certified at 5e-05" in e.hint  # what is reachable
 
 
+def test_a_large_common_factor_is_taken_out_before_sympy_simplifies():
+    """K*log(2) must not become log(2^K): a 1e10 factor once took minutes and gigabytes."""
+    from losscc.series.structure import analyze
+    from losscc.series.target import prepare
+
+    K = sp.Integer(10**10)
+    s = analyze(prepare("1e10*log(cosh(d))"))
+    assert (s.alpha, s.beta, sp.simplify(s.gamma + K * sp.log(2))) == (0, K, 0)
+    from losscc.series.stable import MPMATH_FUNCTIONS, U
+
+    tail = sp.lambdify(U, s.sides[1].tail, MPMATH_FUNCTIONS)
+    # the tail is K * log(cosh(u)) (mpmath, 50 digits)
+    for point in ("0.5", "3", "40"):
+        with mpmath.workdps(50):
+            want = 10**10 * mpmath.log(mpmath.cosh(mpmath.mpf(point)))
+            assert abs(tail(mpmath.mpf(point)) - want) <= 1e-30 * abs(want)
+
+
+@pytest.mark.parametrize("formula", ["1e10*log(cosh(d)) + 3*d", "log(cosh(d)) + 1e300*d"])
+def test_a_large_constant_inside_is_refused_quickly(formula):
+    with pytest.raises(LossccError) as info:
+        approximate(formula, tol=1e-3, range=math.inf)
+    assert "constants of at most 10000" in info.value.message
+    with pytest.raises(LossccError, match="tol must be a number"):
+        approximate("log(cosh(d))", tol="1e-3")
+
+
 @pytest.mark.slow
 def test_refusal_finds_the_largest_range():
     with pytest.raises(LossccError) as info:

@@ -236,3 +236,22 @@ def test_long_formulas_are_cut_in_the_listing_header(capsys):
     assert main(["compile", formula, "--ir"]) == 0
     header = capsys.readouterr().out.splitlines()[0]
     assert len(header) < 200 and "...," in header
+
+
+def test_cache_clear_measures_before_it_removes(tmp_path, monkeypatch, capsys):
+    """A graph-kernel directory (written by --fuse) is measured, then removed: its size
+    counted once, and no error for a directory that is already gone."""
+    from losscc.cache import CacheDir
+
+    os.chmod(tmp_path, 0o755)
+    cache = tmp_path / "cache"
+    CacheDir(str(cache)).close()
+    kernels = cache / "graph-kernel"
+    kernels.mkdir(mode=0o700)
+    (kernels / "kernel.json").write_bytes(b"k" * 1500)
+    (cache / ("losscc_generated_" + "ab" * 12 + ".py")).write_bytes(b"m" * 500)
+    (cache / "notes.txt").write_text("the user's")
+    monkeypatch.setenv("LOSSCC_CACHE_DIR", str(cache))
+    assert main(["cache", "clear"]) == 0
+    assert capsys.readouterr().out == f"removed 2 entries (2.0 kB) from {cache}\n"
+    assert sorted(p.name for p in cache.iterdir()) == ["notes.txt"]

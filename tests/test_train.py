@@ -271,6 +271,17 @@ def test_a_run_that_learns_nothing_is_not_converged(tmp_path, capsys):
     assert "references: training mean MAE" in out and "least squares MAE" in out
 
 
+def test_a_constant_target_is_not_judged(tmp_path, capsys):
+    """Every reference is exact on a constant target: nothing to judge by (it once
+    failed an assertion, exit 1)."""
+    table = tmp_path / "k.csv"
+    table.write_text("a,b,y\n" + "".join(f"{i},{i * i},0\n" for i in range(20)))
+    status, result, _ = train_json(capsys, "abs(d)", "--data", str(table), "--target", "y",
+                                   "--min-steps", "0", "--repeat", "2", "-q")
+    assert status == 0 and result["status"] == "ok"
+    assert result["reason"].startswith("not judged: predicting the training median is already exact")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("scale, offset", [(1e-5, 0.05), (1.0, 5000.0), (1e4, 5000.0)])
 def test_default_training_reaches_least_squares_at_any_scale(scale, offset, tmp_path, capsys):

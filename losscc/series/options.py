@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Optional
 
 from ..errors import LossccError
@@ -37,6 +38,10 @@ def check_options(order: Optional[int], tol: Optional[float], range: Optional[fl
 
     ``method`` is the resolved one (``resolve_method``).
     """
+    for name, value in (("tol", tol), ("range", range), ("about", about)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
+            raise LossccError(f"{name} must be a number, not {type(value).__name__} {value!r}",
+                              source="options")
     if method not in METHODS:
         raise LossccError(f"unknown method {method!r}", hint="use auto, taylor or chebyshev",
                           source="options")

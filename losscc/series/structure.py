@@ -31,7 +31,7 @@ tanh(d)), an odd part that is not linear.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import mpmath
@@ -78,6 +78,12 @@ class Structure:
     gamma: Any
     sides: dict = field(default_factory=dict)  # sign -> Side
     route: str = "u"  # "u": polynomial in min(|d|, U); "v": in min(|d|, U)^2 (smooth even R)
+
+    def scaled(self, k: Any) -> "Structure":
+        """The structure of k*f (k a nonzero number)."""
+        sides = {s: Side(side.sign, k * side.slope, k * side.offset, k * side.remainder,
+                         k * side.stable, side.decay) for s, side in self.sides.items()}
+        return Structure(k * self.alpha, k * self.beta, k * self.gamma, sides, self.route)
 
     def asymptote(self) -> str:
         """alpha*d + beta*|d| + gamma, as text.
@@ -150,8 +156,32 @@ def proven_odd(target: Target) -> bool:
     return mirrored == -target.expr or sp.simplify(mirrored + target.expr) == 0
 
 
+# SymPy's simplification combines K*log(2) into log(2^K): for a whole K of 1e5 that is
+# a 30,000-digit integer, for 1e10 it never ends. A common factor is taken out before
+# (its structure is the rest's, scaled); a larger constant left inside is refused.
+MAX_STRUCTURE_CONSTANT = 10_000
+
+
 def analyze(target: Target) -> Structure:
     """The structure of f on R, or NoStructure with the reason."""
+    content, rest = target.expr.as_content_primitive()
+    if content != 1 and content.is_Rational and rest.free_symbols:
+        try:
+            return analyze(replace(target, expr=rest)).scaled(content)
+        except NoStructure as e:
+            raise NoStructure(f"{e.reason} (for the loss divided by {sp.sstr(content)})",
+                              e.hint) from None
+    big = [n for n in target.expr.atoms(sp.Number) if abs(n) > MAX_STRUCTURE_CONSTANT]
+    if big:
+        raise NoStructure(
+            f"it holds the constant {sp.sstr(max(big, key=abs))}: losscc looks for structure "
+            f"only with constants of at most {MAX_STRUCTURE_CONSTANT} in magnitude (beyond a "
+            "common factor), as SymPy's simplification can build numbers like 2^K from them",
+            "rescale the variable or the terms, or approximate it on a finite --range")
+    return _analyze(target)
+
+
+def _analyze(target: Target) -> Structure:
     x = target.x
     if target.expr.is_polynomial(x):
         degree = sp.degree(target.expr, x)

@@ -96,6 +96,10 @@ def judge(mae: Optional[float], refs: dict, hint: Optional[str] = None) -> Verdi
     median, ols = refs["training median"]["mae"], refs["least squares"]["mae"]
     if mae is None or median is None or ols is None:
         return Verdict("ok", "no held-out MAE to judge by")
+    if median == 0:
+        return Verdict("ok", (
+            "not judged: predicting the training median is already exact on every held-out "
+            "row (is the target constant?)"))
     if ols > (1 - SIGNAL_MIN) * median:
         return Verdict("ok", (
             f"not judged: least squares itself (held-out MAE {show(ols, 5)}) does not beat "

@@ -60,9 +60,9 @@ def run(args: argparse.Namespace) -> int:
         entries = [(name, st, _kind(name)) for name, st in cache.entries()]
         if args.action == "clear":
             ours = [(name, st) for name, st, kind in entries if kind is not None]
+            total = sum(_size(cache, name, st) for name, st in ours)  # measured before removal
             for name, _ in ours:
                 cache.remove(name)
-            total = sum(_size(cache, name, st) for name, st in ours)
             print(f"removed {len(ours)} entr{'y' if len(ours) == 1 else 'ies'} "
                   f"({_human(total)}) from {cache.path}")
             return 0
