@@ -160,11 +160,22 @@ def lower_max(x: Node, y: Node) -> Node:
 _SMALL_CONSTANT = 2.0**103
 
 
+def _relu_of_difference(x: Node, y: Node) -> Node:
+    """relu(x - y), one side a constant. From 2^103 on, the constant can make x - y
+    overflow (to -inf, and relu(-inf) is NaN), so h = x/2 - y/2 is formed instead of
+    (x - y)/2: the same number (halving is exact), in the same 4 operations."""
+    if max(abs(n.value) for n in (x, y) if n.is_const) < _SMALL_CONSTANT:
+        return relu(ir.sub(x, y))
+    h = ir.sub(_half(x) if not x.is_const else c_(x.value / 2),
+               _half(y) if not y.is_const else c_(y.value / 2))
+    return ir.add(h, ir.abs_(h))
+
+
 def _min_constant(x: Node, c: float) -> Node:
     if c == 0:
         return min_zero(x)
     if c < 0:  # c - relu(c - x): exact for x >= 2c, else two roundings of one sign
-        return ir.sub(c_(c), relu(ir.sub(c_(c), x)))
+        return ir.sub(c_(c), _relu_of_difference(c_(c), x))
     if nonnegative(x):
         return min_positive(x, c)
     return min_exact(x, c_(c)) if c < _SMALL_CONSTANT else _halved(min_exact, x, c_(c))
@@ -174,7 +185,7 @@ def _max_constant(x: Node, c: float) -> Node:
     if c == 0:
         return relu(x)
     if c > 0:  # c + relu(x - c)
-        return ir.add(relu(ir.sub(x, c_(c))), c_(c))
+        return ir.add(_relu_of_difference(x, c_(c)), c_(c))
     return max_exact(x, c_(c)) if -c < _SMALL_CONSTANT else _halved(max_exact, x, c_(c))
 
 
