@@ -308,6 +308,8 @@ def test_min_and_max_of_two_inputs_equal_numpy(ps, ts):
     ("quantile(d, tau=0)", "quantile's tau must be strictly between 0 and 1, got 0", 17),
     ("eps_insensitive(d, -0.1)", "eps_insensitive's eps must be >= 0, got -0.1", 20),
     ("tukey(d, c=-4)", "tukey's c must be > 0, got -4", 12),
+    ("tukey(d, c=1e19)", "tukey's c must be between 1e-18 and 1e+18, got 1e+19", 12),
+    ("huber(d, delta=1e-40)", "huber's delta must be between 1e-18 and 1e+18, got 1e-40", 16),
     ("huber(d, d)", "huber's delta must be a constant", 10),
     ("clip(d, 1, -1)", "clip needs lo < hi (got lo = 1, hi = -1)", 1),
     ("clip(d, pred, 1)", "clip's lo must be a constant", 9),

@@ -64,8 +64,18 @@ class Function(NamedTuple):
         return self.to_ir is not None
 
 
+# A scale parameter (delta, beta, c) outside this range makes the forms' squares leave
+# float32's normal range at ordinary residuals: tukey(d, c=1e19) squares d/c ~ 1e-19 into
+# a subnormal that MindSpore's kernels flush to 0; smooth_l1 with beta > 1.8e19 squares
+# past the largest float32.
+SCALE_RANGE = (1e-18, 1e18)
+
+
 def _positive(value: float) -> Optional[str]:
-    return None if value > 0 else "must be > 0"
+    if not value > 0:
+        return "must be > 0"
+    lo, hi = SCALE_RANGE
+    return None if lo <= value <= hi else f"must be between {lo:g} and {hi:g}"
 
 
 def _probability(value: float) -> Optional[str]:
