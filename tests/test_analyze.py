@@ -230,3 +230,27 @@ def test_a_loss_without_a_minimum_is_not_said_to_stall_before_it(formula, reduct
     assert findings["minimum"].startswith("none")
     convex = findings["convex"]
     assert "before the minimum" not in convex and "no minimum" in convex
+
+
+@pytest.mark.parametrize("formula,slope", [
+    ("min(d, 5)", "1"),              # slope 1 for d < 5, 0 beyond: the constant 5 is a value
+    ("max(d, -20)", "1"),
+    ("huber(d, 2)", "2"),            # +-delta far out
+    ("pinball(d, 0.9)", "0.9"),      # slopes -0.1 and 0.9
+    ("3*abs(d) - 0.5*d", "3.5"),     # slopes -3.5 and 2.5
+])
+def test_the_far_out_gradient_bound_is_the_outer_slopes(formula, slope):
+    report = analyze(losscc.program(formula))
+    assert f"at most {slope} far out" in " ".join(message(report, "growth").split())
+
+
+def test_the_minimum_of_a_square_is_exactly_zero_at_irrational_roots():
+    """d^4 - 5 d^2 + 3 d = d (d^3 - 5 d + 3) has three irrational real roots besides 0: its
+    square is 0 there exactly, not a rounding residue (once -2.2e-162)."""
+    report = analyze(losscc.program("square(d^4 - 5*d^2 + 3*d)"))
+    assert " ".join(message(report, "bounded_below").split()) == (
+        "yes: every element contributes at least 0")
+    assert " ".join(message(report, "minimum").split()).startswith(
+        "0 at d = -2.49086, d = 0, d = 0.65662 and d = 1.83424")
+    roots = np.sort(np.roots([1, 0, -5, 3]).real)  # independent: NumPy's roots of the cubic
+    np.testing.assert_allclose(roots, [-2.49086, 0.65662, 1.83424], atol=5e-6)

@@ -422,8 +422,8 @@ def _growth(facts: _Facts, reduction: Any) -> Finding:
         return Finding("growth", 0, "note", (
             f"levels off for large |{x}|: gradients vanish there, so predictions that are far "
             "off are not corrected"))
-    if g == 0:
-        rate = max(abs(c_minus), abs(c_plus)) * max(k_minus, k_plus)
+    if g == 0:  # the outermost pieces are lines: their slopes are the gradients far out
+        rate = max(abs(s.as_expr()) for s in slopes)
         return Finding("growth", k, "ok", (
             f"{shape}: gradients stay bounded (at most {_show(rate)} far out), so outliers pull "
             "no harder than other points"))

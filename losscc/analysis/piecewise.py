@@ -174,11 +174,19 @@ def end_behaviour(parts: list[Piece]) -> tuple[tuple[int, Any], tuple[int, Any]]
 
 
 def value_at(poly: Any, point: Any) -> Any:
-    """``poly`` at ``point``: exact at a rational point, else to DIGITS digits."""
+    """``poly`` at ``point``: exact at a rational point, and at a root of a polynomial
+    where ``poly`` reduces to a constant modulo that one (square(q) at a root of q is
+    exactly 0, not a rounding residue like -2e-162); else to DIGITS digits."""
     import sympy as sp
 
     if point.is_Rational:
         return poly(point)  # Poly is callable: exact evaluation
+    if isinstance(point, sp.CRootOf):
+        x = poly.gens[0]
+        minimal = sp.Poly(point.poly.as_expr().subs(point.poly.gens[0], x), x)
+        poly = poly.rem(minimal)  # the same value at the root, of lower degree
+        if poly.is_zero or poly.degree() <= 0:
+            return poly.LC() if not poly.is_zero else sp.Integer(0)
     return sp.N(poly.as_expr().subs(poly.gens[0], point), DIGITS)
 
 
