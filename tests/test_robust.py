@@ -354,8 +354,17 @@ def test_taylor_takes_them_where_the_result_is_analytic():
     # max(square(d), 0) is square(d): SymPy sees it, and the series is exact
     a = approximate("max(square(d), 0) + log(cosh(d))", order=4, range=1)
     assert a.report.coefficients[2] == pytest.approx(1.5)
-    with pytest.raises(losscc.LossccError, match="cannot expand"):
-        approximate("huber(d, 1) + log(cosh(d))", order=4, range=1)
+    # on [-1, 1] huber(d, 1) is d^2/2: with log(cosh(d)) = d^2/2 - d^4/12 + ..., d^2 - d^4/12
+    a = approximate("huber(d, 1) + log(cosh(d))", order=4, range=1)
+    assert a.report.coefficients[:5] == pytest.approx([0, 0, 1.0, 0, -1 / 12])
+    # tukey(d, c) inside |d| <= c: c^2/6 (3t - 3t^2 + t^3), t = d^2/c^2; min(d, 1) is d
+    a = approximate("min(d, 1) + tukey(d, c=2)", order=4, range=0.9)
+    assert a.report.coefficients[:5] == pytest.approx([0, 1.0, 0.5, 0, -1 / 8])
+    # across a kink no series holds: refused, saying so
+    for formula, reach in (("huber(d, 1) + log(cosh(d))", 2.0), ("clip(d, -1, 1)", 1.5),
+                           ("huber(d, 1)", None)):
+        with pytest.raises(losscc.LossccError, match="changes piece .* inside the range"):
+            approximate(formula, order=4, range=reach)
 
 
 # --- MindSpore's own losses -------------------------------------------------

@@ -104,7 +104,7 @@ def approximate(
     if order is None and tol is None:
         order = DEFAULT_ORDER
     check_options(order, tol, range, about, method)
-    target = prepare(expr)
+    target = prepare(expr, span=range)
     about = float(about)
     if method == "auto":
         assert tol is not None

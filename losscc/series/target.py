@@ -11,6 +11,7 @@ even powers, an odd f only odd ones).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
@@ -24,6 +25,10 @@ from ..language.to_sympy import Parsed, formula_to_sympy
 from ..limits import MAX_SYMBOLIC_BITS, MAX_SYMBOLIC_DEPTH, MAX_SYMBOLIC_NODES
 from .number_systems import DPS, HIGH, DomainError, MpfKit
 from .recurrences import RULES, power_series
+
+# What a series expands anywhere: the smooth functions, and abs, square, mul (the
+# selections and robust losses only on a range inside one piece).
+ANALYTIC = [name for name, f in FUNCTIONS.items() if not f.exact or name in ("abs", "square", "mul")]
 
 
 @dataclass(frozen=True)
@@ -58,8 +63,13 @@ class Target:
 ABS_VARIABLE = sp.Symbol("a", nonnegative=True)
 
 
-def prepare(expr: Any) -> Target:
-    """A formula string or SymPy expression → the Target to approximate."""
+def prepare(expr: Any, span: Optional[float] = None) -> Target:
+    """A formula string or SymPy expression → the Target to approximate.
+
+    ``span``: the finite range [-span, span] the approximation is for, if known. A
+    selection or robust loss (huber, min, clip, ...) whose one piece holds on all of it
+    is replaced by that piece: huber(d, 1) on [-1, 1] is d^2/2, analytic there.
+    """
     parsed = None
     if isinstance(expr, str):
         parsed = formula_to_sympy(expr)
@@ -76,6 +86,8 @@ def prepare(expr: Any) -> Target:
 
     s = symbols()
     d, pred, target = s["d"], s["pred"], s["target"]
+    if span is not None and math.isfinite(span) and f.has(sp.Piecewise, sp.Min, sp.Max):
+        f = _one_piece(f, d, sp.Interval(-sp.Rational(span), sp.Rational(span)))
     if f.free_symbols & {pred, target}:
         f = f.subs(pred, target + d)
         if target in f.free_symbols:
@@ -167,10 +179,37 @@ def _check_expandable(f: Any, x: Any, fail: Callable) -> None:
     """Every operation on x must have a series rule (a SymPy input may hold any function)."""
     node = _unexpandable(f, x)
     if node is not None:
+        if isinstance(node, (sp.Piecewise, sp.Min, sp.Max)):
+            raise fail("this part of the loss changes piece (a kink of a selection or robust "
+                       "loss) inside the range: no series holds across a kink", at=node,
+                       hint="give a --range inside one piece (huber(d, delta): --range delta), "
+                       "or compile the loss exactly with `losscc compile`")
         name = getattr(node.func, "__name__", type(node).__name__)
         raise fail(f"losscc taylor cannot expand {name}(...)", at=node,
-                   hint=f"it expands {', '.join(FUNCTIONS)}, sums, products, "
-                   "quotients and powers")
+                   hint=f"it expands {', '.join(ANALYTIC)}, sums, products, quotients and "
+                   "powers, and a selection or robust loss on a --range inside one of its "
+                   "pieces")
+
+
+def _one_piece(f: Any, d: Any, interval: Any) -> Any:
+    """``f`` with each selection (Piecewise, Min, Max in d alone) replaced by the piece
+    that holds on all of ``interval``; one that changes piece inside is left as it is."""
+    def choose(node: Any) -> Any:
+        pieces = node.rewrite(sp.Piecewise) if isinstance(node, (sp.Min, sp.Max)) else node
+        if not isinstance(pieces, sp.Piecewise) or pieces.free_symbols != {d}:
+            return node
+        for value, condition in pieces.args:
+            try:
+                where = sp.S.Reals if condition is sp.true else condition.as_set()
+            except (NotImplementedError, TypeError, ValueError):
+                return node
+            if where.is_superset(interval) is True:
+                return value
+            if where.intersect(interval) is not sp.S.EmptySet:
+                return node  # the piece changes inside the range (or SymPy cannot tell)
+        return node
+
+    return f.replace(lambda n: isinstance(n, (sp.Piecewise, sp.Min, sp.Max)), choose)
 
 
 def _unexpandable(f: Any, x: Any) -> Any:
