@@ -32,9 +32,10 @@ def float32_trouble(value: float) -> Optional[str]:
     >>> float32_trouble(1e-30) is None
     True
     """
-    if value != 0 and abs(value) > FLOAT32_MAX:
+    rounded = to_float32(value)  # what the cell holds: 3.40282347e38 rounds to the max
+    if math.isinf(rounded):
         return "beyond float32's range (at most about 3.4e38)"
-    if value != 0 and abs(value) < FLOAT32_MIN_SUBNORMAL:
+    if value != 0 and rounded == 0:
         return "0 in float32 (nothing below about 1.4e-45)"
     return None
 

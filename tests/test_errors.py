@@ -176,5 +176,17 @@ def test_constants_must_fit_float32(formula, message, column):
     assert e.message.startswith(message) and e.column == column
 
 
+@pytest.mark.parametrize("written,held", [
+    ("3.40282347e38", 3.4028234663852886e38),  # above the largest float32, rounds to it
+    ("1e-45", 2.0**-149),                      # below the smallest subnormal, rounds up to it
+])
+def test_a_constant_that_rounds_into_float32_is_taken(written, held):
+    import numpy as np
+
+    assert float(np.float32(float(written))) == held  # NumPy's rounding, independently
+    program = losscc.program(f"{written}*square(d)")
+    assert program.root.args[0].value == float(written)
+
+
 def test_reduction_factor_must_fit_float32():
     assert "within float32's range" in error_for("square(d)", "1e-320*sum").message

@@ -36,6 +36,21 @@ def test_missing_msrun_is_a_clear_error(monkeypatch, capsys):
     assert "--workers needs MindSpore's msrun launcher" in err and "Traceback" not in err
 
 
+def test_a_batch_the_workers_cannot_fill_is_refused_before_msrun(tmp_path, monkeypatch, capsys):
+    table = tmp_path / "small.csv"
+    table.write_text("x,y\n" + "".join(f"{i},{2 * i + 1}\n" for i in range(50)))
+    launched = []
+    monkeypatch.setattr(losscc.training.parallel, "_launch", lambda *a, **k: launched.append(a))
+    monkeypatch.setattr(losscc.training.parallel.tempfile, "mkdtemp",
+                        lambda **k: launched.append(k) or str(tmp_path / "work"))
+    # 50 rows, 20% held out: 40 training rows, less than 2 workers x 32
+    assert main(["train", "square(d)", "--data", str(table), "--target", "y",
+                 "--workers", "2", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "40 training rows make no global batch of 64" in err and "Traceback" not in err
+    assert launched == []  # no msrun, no work directory left behind
+
+
 def weights(result):
     return np.concatenate([np.reshape(v, -1) for v in result["parameters"].values()])
 

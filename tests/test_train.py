@@ -214,6 +214,7 @@ def test_bad_tables_are_positioned_errors(case, tmp_path, capsys):
     (["--data", "x.csv", "--target", "y", "--holdout", "1.5"], "strictly between 0 and 1"),
     (["--data", "x.csv"], "--data needs --target"),
     (["--lr", "-1"], "learning rate must be positive"),
+    (["--lr", "1e39"], "learning rate 1e+39 is beyond float32's range"),
     (["--batch-size", "0"], "--batch-size must be at least 1"),
     (["--workers", "0"], "--workers must be between 1 and 64, not 0"),
     (["--seed", "99999999999"], "--seed 99999999999 is more than losscc's limit of 4294967295"),

@@ -19,6 +19,7 @@ from typing import Any, Optional
 from .. import limits
 from ..compiler.runtime import MODES, OPTIMIZERS, SCHEDULES
 from ..errors import LossccError
+from ..floats import float32_trouble
 
 # The defaults for a table (--data): scale-free (losscc.training.train's docstring says why).
 TABLE_DEFAULTS = {"optimizer": "adam", "lr": 0.01, "schedule": "cosine", "eps": 1e-16,
@@ -62,11 +63,17 @@ class TrainOptions:
             (self.mode not in MODES, f"unknown mode {self.mode!r}", "modes: graph, pynative"),
             (not (math.isfinite(self.lr) and self.lr > 0), "the learning rate must be positive",
              "e.g. --lr 0.01"),
+            (_not_float32(self.lr), f"the learning rate {self.lr:g} is {_not_float32(self.lr)}",
+             "e.g. --lr 0.01"),
             (not (math.isfinite(self.momentum) and self.momentum >= 0),
              "the momentum must be zero or positive", "e.g. --momentum 0.6"),
+            (_not_float32(self.momentum),
+             f"the momentum {self.momentum:g} is {_not_float32(self.momentum)}",
+             "e.g. --momentum 0.6"),
             (self.schedule not in SCHEDULES, f"unknown schedule {self.schedule!r}",
              "schedules: " + ", ".join(SCHEDULES)),
             (not (math.isfinite(self.eps) and self.eps > 0), "Adam's eps must be positive", None),
+            (_not_float32(self.eps), f"Adam's eps {self.eps:g} is {_not_float32(self.eps)}", None),
             *_range("--epochs", self.epochs, 1, limits.MAX_EPOCHS),
             *_range("--repeat", self.repeat, 1, limits.MAX_REPEAT),
             *_range("--batch-size", self.batch_size, 1, limits.MAX_BATCH_SIZE),
@@ -87,3 +94,8 @@ def _range(flag: str, value: int, low: int, high: int) -> list[tuple[bool, str, 
         return [(True, f"{flag} must be {lowest}", None)]
     return [(value > high, f"{flag} {value} is more than losscc's limit of {high}",
              "the limits are listed in docs/architecture.md")]
+
+
+def _not_float32(value: float) -> Optional[str]:
+    """Why a finite option value is not a float32 number MindSpore can train with, or None."""
+    return float32_trouble(value) if math.isfinite(value) else None

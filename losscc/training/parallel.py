@@ -55,7 +55,7 @@ from ..compiler.runtime import QUIET_LEVEL
 from ..errors import LossccError
 from ..language.reduction import Reduction
 from .options import TrainOptions
-from .train import TrainResult, planned_steps, progress_line
+from .train import TrainResult, plan, planned_steps, progress_line
 
 # Why a reduction does not give the single-process run when split over workers.
 REDUCTION_ACROSS_WORKERS = {
@@ -115,6 +115,7 @@ def train_parallel(program: Program, data_spec: dict, options: TrainOptions, wor
     ``rows``, the spec's training rows, bounds the time the launch may take.
     """
     options.check()
+    plan(rows, options, size=workers)  # a batch the workers cannot fill: refused before msrun
     say = progress or (lambda line: None)
     warning = reduction_warning(program.reduction, workers)
     if warning:
