@@ -114,6 +114,17 @@ def test_no_import_points_backwards():
     assert not bad, "imports against the layer order:\n" + "\n".join(bad)
 
 
+def test_every_allowed_direction_is_used():
+    """An unused edge would let a new import across layers in unnoticed.
+
+    The API is exempt: it is the top, and may import any layer it needs.
+    """
+    used = {(source, target) for source, target, _ in edges() if source != target}
+    unused = [f"{source} -> {target}" for source, targets in ALLOWED.items() if source != "api"
+              for target in sorted(targets) if (source, target) not in used]
+    assert not unused, "allowed but never imported: " + ", ".join(unused)
+
+
 def test_the_allowed_directions_have_no_cycle():
     order, state = [], {}
 
