@@ -4,7 +4,7 @@ lark's LALR parser reads the grammar. Building its parse tables takes a fifth
 of ``losscc compile``'s time, so the tables ship inside the package as JSON
 (``grammar/loss.tables.json``), made from the grammar by
 
-    python -m losscc.grammar
+    python -m losscc.grammar    # in a checkout installed with pip install -e .
 
 JSON holds no code: loading it can only give lark numbers, names and
 patterns, and the options lark would call (callbacks, a tree class, a
@@ -154,7 +154,11 @@ def one_line(text: str, limit: int = 120) -> str:
 
 
 def write_tables() -> str:
-    """Write the tables file next to the grammar (``python -m losscc.grammar``); its path."""
+    """Write the tables file next to the grammar (``python -m losscc.grammar``); its path.
+
+    "Next to the grammar" is where ``losscc.grammar`` is imported from: the
+    checkout's ``grammar/`` under an editable install.
+    """
     from pathlib import Path
 
     from ..files import write_atomic_with

@@ -137,7 +137,7 @@ def search(s: Setting, classic: Optional[Callable[[str], Any]] = None) -> tuple:
     # Pieces: lower degrees on shorter intervals, where one polynomial is long (or missing)
     cheapest = min(found.screened, key=lambda c: c.ops, default=None)
     if cheapest is None or max(cheapest.degrees) >= PIECES_FROM:
-        for layout in piecewise_plans(s, single):
+        for layout in piecewise_plans(single):
             search_pieces(s, layout, found)
     order = sorted(found.screened, key=lambda c: (c.ops, c.screened))
     pool: list = sorted(classics, key=lambda k: k.ops)

@@ -187,7 +187,7 @@ def plans(s: Setting) -> list[Layout]:
     return out
 
 
-def piecewise_plans(s: Setting, single: list[Layout]) -> list[Layout]:
+def piecewise_plans(single: list[Layout]) -> list[Layout]:
     """Route u with knots: geometric pieces, each KNOT_RATIO times the one before."""
     out = []
     for base in single:

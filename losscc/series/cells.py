@@ -46,8 +46,6 @@ import numpy as np
 from .. import ir
 from ..floats import show, to_float32
 
-ROUTES = ("u", "v", "d", "o")
-
 
 @dataclass(frozen=True)
 class Variable:

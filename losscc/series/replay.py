@@ -29,7 +29,6 @@ R, random bit patterns of every exponent.
 """
 from __future__ import annotations
 
-import math
 from typing import Any, Optional
 
 import numpy as np
@@ -218,8 +217,3 @@ def _finish(parts: list, top: float, infinite: bool, both: bool,
 def largest(d: np.ndarray) -> float:
     """max |d| of a grid (for reports: 3.4e38 on R)."""
     return float(np.max(np.abs(d))) if d.size else 0.0
-
-
-def finite_or_none(x: float) -> Optional[float]:
-    """A float for JSON: None for inf and NaN (JSON has neither)."""
-    return x if math.isfinite(x) else None

@@ -45,9 +45,6 @@ class Step:
     op: str  # abs, neg, square, add, sub, mul
     args: tuple[Arg, ...]
 
-    def operands(self) -> list[int]:
-        return [a for a in self.args if isinstance(a, int)]
-
 
 @dataclass(frozen=True)
 class Line:

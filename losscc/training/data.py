@@ -167,11 +167,11 @@ def load_csv(path: str, target: str, features: Optional[list[str]] = None, holdo
     header, rows = _parse_table(text, path)
     name_of = {column: i for i, column in enumerate(header)}
     shown = name or path  # what the messages call the table
-    target_col = _column(target, name_of, text, shown, "target")
+    target_col = _column(target, name_of, shown, "target")
     if features is None:
         feature_cols = [i for i in range(len(header)) if i != target_col]
     else:
-        feature_cols = [_column(f, name_of, text, shown, "feature") for f in features]
+        feature_cols = [_column(f, name_of, shown, "feature") for f in features]
         if target_col in feature_cols:
             raise LossccError(f"the target column {target!r} is also listed as a feature",
                               hint="a model that sees the answer learns nothing", source="data")
@@ -322,7 +322,7 @@ def _cells(line: str, offset: int) -> list[_Cell]:
     return cells
 
 
-def _column(name: str, name_of: dict[str, int], text: str, path: str, role: str) -> int:
+def _column(name: str, name_of: dict[str, int], path: str, role: str) -> int:
     if name in name_of:
         return name_of[name]
     guess = closest(name, list(name_of))
