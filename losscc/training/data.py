@@ -37,9 +37,11 @@ from __future__ import annotations
 import csv
 import math
 import os
+import re
 import stat
+from array import array
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import NamedTuple, Optional
 
 import numpy as np
 
@@ -164,7 +166,8 @@ def load_csv(path: str, target: str, features: Optional[list[str]] = None, holdo
                           hint="e.g. --holdout 0.2 keeps a fifth of the rows for the metrics",
                           source="data")
     text = _read_text(path)
-    header, rows = _parse_table(text, path)
+    table = _Table(text, path)
+    header = table.header
     name_of = {column: i for i, column in enumerate(header)}
     shown = name or path  # what the messages call the table
     target_col = _column(target, name_of, shown, "target")
@@ -178,9 +181,7 @@ def load_csv(path: str, target: str, features: Optional[list[str]] = None, holdo
     if not feature_cols:
         raise LossccError(f"{shown} has no column besides the target {target!r}",
                           hint="a table needs at least one feature column", source="data")
-    columns = feature_cols + [target_col]
-    values = _numeric(rows, columns, header, text, path)
-    _check_float32(values, rows, columns, header, text, path)
+    values = table.numbers(feature_cols + [target_col])
     n = len(values)
     n_test = max(1, int(round(n * holdout)))
     if n - n_test < 2:
@@ -221,22 +222,6 @@ def _statistics(train: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, np.where(std > 0, std, 1.0)
 
 
-def _check_float32(values: np.ndarray, rows: list[list[_Cell]], cols: list[int],
-                   header: list[str], text: str, path: str) -> None:
-    """Refuse a cell whose number float32, the precision MindSpore trains in, cannot hold."""
-    too_large = np.abs(values) > FLOAT32_MAX
-    if not too_large.any():
-        return
-    r, j = (int(i) for i in np.argwhere(too_large)[0])
-    cell = rows[r][cols[j]]
-    raise LossccError(
-        f"column {header[cols[j]]!r} has {cell.text.strip()}, beyond float32's range "
-        f"(at most about 3.4e38), which MindSpore trains in",
-        text=text, start=cell.start, end=cell.end, source=path,
-        hint="rescale the column (e.g. to thousands or millions of its unit), "
-        "or leave it out with --features")
-
-
 def _read_text(path: str) -> str:
     """A regular file's text (at most MAX_DATA_BYTES): never a pipe or device, which could block."""
     try:
@@ -247,10 +232,14 @@ def _read_text(path: str) -> str:
             if not stat.S_ISREG(st.st_mode):
                 raise LossccError(f"{path} is not a regular file", source="data",
                                   hint="--data takes a CSV file (not a pipe or a device)")
-            data = f.read(MAX_DATA_BYTES + 1)
+            if st.st_size > MAX_DATA_BYTES:
+                raise _too_large(path)
+            # read(n) sets n bytes aside first: ask for the file's size, not for the limit
+            data = f.read(st.st_size + 1)
+            if len(data) > st.st_size:  # it grew meanwhile: the rest, up to the limit
+                data += f.read(max(0, MAX_DATA_BYTES + 1 - len(data)))
         if len(data) > MAX_DATA_BYTES:
-            raise LossccError(f"{path} is larger than {MAX_DATA_BYTES} bytes", source="data",
-                              hint="losscc trains on tables that fit in memory; sample the rows")
+            raise _too_large(path)
         return data.decode("utf-8-sig")
     except FileNotFoundError:
         raise LossccError(f"no such file: {path}", hint="--data takes a CSV file with a header row",
@@ -265,61 +254,109 @@ def _read_text(path: str) -> str:
         raise LossccError(f"cannot read {path}: {e.strerror or e}", source="data") from None
 
 
-@dataclass(frozen=True)
-class _Cell:
+def _too_large(path: str) -> LossccError:
+    return LossccError(f"{path} is larger than {MAX_DATA_BYTES} bytes", source="data",
+                       hint="losscc trains on tables that fit in memory; sample the rows")
+
+
+# Line breaks as str.splitlines knows them: \r\n, or one of these.
+_LINE = re.compile("([^\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]*)"
+                   "(\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]|\\Z)")
+
+
+class _Table:
+    """A CSV text: its header, then its data rows read as numbers, one line at a time.
+
+    Nothing is kept per cell (a 27 MB table once took 2 GB as cell objects): the
+    numbers go into one array, and a cell's position is worked out again, from
+    its line, only for a message. Blank lines are skipped.
+    """
+
+    def __init__(self, text: str, path: str) -> None:
+        self.text, self.path = text, path
+        self._lines = (m for m in _LINE.finditer(text) if m.group(1).strip())
+        first = next(self._lines, None)
+        if first is None:
+            raise LossccError(f"{path} is empty", hint="a CSV file starts with a header row "
+                              "of names", source="data")
+        cells = self._cells(first)
+        self.header = [cell.text.strip() for cell in cells]
+        for i, cell in enumerate(cells):
+            if not self.header[i]:
+                raise self._error("a column has no name", cell,
+                                  hint="the first row names the columns")
+            if self.header.index(self.header[i]) != i:
+                raise self._error(f"the column name {self.header[i]!r} appears twice", cell)
+
+    def numbers(self, cols: list[int]) -> np.ndarray:
+        """The data rows' numbers in columns ``cols`` (float64, one row per data line)."""
+        out = array("d")
+        width = len(self.header)
+        for line in self._lines:
+            body = line.group(1)
+            texts = body.split(",") if '"' not in body else self._texts(line)
+            if len(texts) != width:
+                cells = self._cells(line)
+                raise LossccError(
+                    f"this row has {len(texts)} cells but the header names {width} columns",
+                    text=self.text, start=cells[0].start, end=cells[-1].end, source=self.path)
+            for c in cols:
+                try:
+                    value = float(texts[c])
+                except ValueError:
+                    value = math.nan
+                if not (math.isfinite(value) and abs(value) <= FLOAT32_MAX):
+                    raise self._bad_number(line, c, value)
+                out.append(value)
+        if not out:
+            raise LossccError(f"{self.path} has a header but no data rows", source="data")
+        return np.frombuffer(out, dtype=np.float64).reshape(-1, len(cols)).copy()
+
+    def _bad_number(self, line: "re.Match[str]", c: int, value: float) -> LossccError:
+        cell = self._cells(line)[c]
+        shown = cell.text.strip()
+        if math.isfinite(value):  # float32, the precision MindSpore trains in, cannot hold it
+            return self._error(
+                f"column {self.header[c]!r} has {shown}, beyond float32's range "
+                "(at most about 3.4e38), which MindSpore trains in", cell,
+                hint="rescale the column (e.g. to thousands or millions of its unit), "
+                "or leave it out with --features")
+        what = "an empty cell" if not shown else repr(shown)
+        return self._error(
+            f"column {self.header[c]!r} needs numbers, but this row has {what}", cell,
+            hint="every feature and target cell must be a finite number; "
+            "choose other columns with --features")
+
+    def _error(self, message: str, cell: "_Cell", hint: Optional[str] = None) -> LossccError:
+        return LossccError(message, text=self.text, start=cell.start, end=cell.end,
+                           source=self.path, hint=hint)
+
+    def _texts(self, line: "re.Match[str]") -> list[str]:
+        """The cells of a line with quotes, as csv reads them."""
+        try:
+            return next(csv.reader([line.group(1)]))
+        except csv.Error as e:  # a cell beyond csv's limit of 131072 characters, say
+            raise LossccError(f"this line cannot be read as CSV: {e}", text=self.text,
+                              start=line.start(), source=self.path) from None
+
+    def _cells(self, line: "re.Match[str]") -> list["_Cell"]:
+        """The cells of one line (csv quoting honoured), with their offsets in the text."""
+        body, offset = line.group(1), line.start()
+        cells, pos = [], 0
+        for t in self._texts(line):
+            found = body.find(t, pos) if t else pos
+            start = found if found >= 0 else pos
+            end = start + max(len(t), 1)
+            cells.append(_Cell(t, offset + start, offset + end))
+            comma = body.find(",", end if found >= 0 else pos)
+            pos = comma + 1 if comma >= 0 else len(body)
+        return cells
+
+
+class _Cell(NamedTuple):
     text: str
-    start: int   # offset of the cell in the file's text
+    start: int  # offset of the cell in the file's text
     end: int
-
-
-def _parse_table(text: str, path: str) -> tuple[list[str], list[list[_Cell]]]:
-    """Header names and data rows (cells with their offsets); blank lines skipped."""
-    lines: list[list[_Cell]] = []
-    offset = 0
-    for line in text.splitlines(keepends=True):
-        body = line.rstrip("\r\n")
-        if body.strip():
-            try:
-                lines.append(_cells(body, offset))
-            except csv.Error as e:  # a cell beyond csv's limit of 131072 characters, say
-                raise LossccError(f"this line cannot be read as CSV: {e}", text=text,
-                                  start=offset, source=path) from None
-        offset += len(line)
-    if not lines:
-        raise LossccError(f"{path} is empty", hint="a CSV file starts with a header row of names",
-                          source="data")
-    header_cells, rows = lines[0], lines[1:]
-    header = [c.text.strip() for c in header_cells]
-    for i, cell in enumerate(header_cells):
-        if not header[i]:
-            raise LossccError("a column has no name", text=text, start=cell.start, end=cell.end,
-                              hint="the first row names the columns", source=path)
-        if header.index(header[i]) != i:
-            raise LossccError(f"the column name {header[i]!r} appears twice", text=text,
-                              start=cell.start, end=cell.end, source=path)
-    for row in rows:
-        if len(row) != len(header):
-            last = row[-1]
-            raise LossccError(
-                f"this row has {len(row)} cells but the header names {len(header)} columns",
-                text=text, start=row[0].start, end=last.end, source=path)
-    if not rows:
-        raise LossccError(f"{path} has a header but no data rows", source="data")
-    return header, rows
-
-
-def _cells(line: str, offset: int) -> list[_Cell]:
-    """The comma-separated cells of one line (csv quoting honoured), with offsets."""
-    texts = next(csv.reader([line]))
-    cells, pos = [], 0
-    for t in texts:
-        found = line.find(t, pos) if t else pos
-        start = found if found >= 0 else pos
-        end = start + max(len(t), 1)
-        cells.append(_Cell(t, offset + start, offset + end))
-        comma = line.find(",", end if found >= 0 else pos)
-        pos = comma + 1 if comma >= 0 else len(line)
-    return cells
 
 
 def _column(name: str, name_of: dict[str, int], path: str, role: str) -> int:
@@ -330,27 +367,6 @@ def _column(name: str, name_of: dict[str, int], path: str, role: str) -> int:
         f"{path} has no column {name!r} (the {role})",
         hint=(f"did you mean {guess!r}? " if guess else "")
         + "columns: " + ", ".join(name_of), source="data")
-
-
-def _numeric(rows: list[list[_Cell]], cols: list[int], header: list[str], text: str,
-             path: str) -> np.ndarray:
-    out = np.empty((len(rows), len(cols)))
-    for r, row in enumerate(rows):
-        for j, c in enumerate(cols):
-            cell = row[c]
-            try:
-                value = float(cell.text)
-            except ValueError:
-                value = math.nan
-            if not math.isfinite(value):
-                what = "an empty cell" if not cell.text.strip() else f"{cell.text.strip()!r}"
-                raise LossccError(
-                    f"column {header[c]!r} needs numbers, but this row has {what}",
-                    text=text, start=cell.start, end=cell.end, source=path,
-                    hint="every feature and target cell must be a finite number; "
-                    "choose other columns with --features")
-            out[r, j] = value
-    return out
 
 
 def example_path(name: str) -> str:
