@@ -280,7 +280,8 @@ def test_a_constant_target_is_not_judged(tmp_path, capsys):
     status, result, _ = train_json(capsys, "abs(d)", "--data", str(table), "--target", "y",
                                    "--min-steps", "0", "--repeat", "2", "-q")
     assert status == 0 and result["status"] == "ok"
-    assert result["reason"].startswith("not judged: predicting the training median is already exact")
+    assert result["reason"].startswith(
+        "not judged: predicting the training median is already exact")
 
 
 @pytest.mark.slow

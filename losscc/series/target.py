@@ -28,7 +28,8 @@ from .recurrences import RULES, power_series
 
 # What a series expands anywhere: the smooth functions, and abs, square, mul (the
 # selections and robust losses only on a range inside one piece).
-ANALYTIC = [name for name, f in FUNCTIONS.items() if not f.exact or name in ("abs", "square", "mul")]
+ANALYTIC = [name for name, f in FUNCTIONS.items()
+            if not f.exact or name in ("abs", "square", "mul")]
 
 
 @dataclass(frozen=True)
