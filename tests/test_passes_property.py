@@ -134,8 +134,9 @@ def assert_same_meaning(before: ir.Node, after: ir.Node, what: str) -> None:
 
 
 def accuracy_allowance(root: ir.Node) -> int:
-    """Operations the accuracy rules may add: min-of-square, square(min(|x|, sqrt c))
-    instead of min(x^2, c), costs up to 2 more per selection (docs/architecture.md)."""
+    """Operations the accuracy rules may add: min-of-square and min-of-power
+    (min(|x|, c^(1/k))^k instead of min(x^k, c)) cost up to 2 more per selection
+    (docs/architecture.md)."""
     counts = ir.op_counts(root)
     return 2 * (counts.get("min", 0) + counts.get("max", 0) + counts.get("clip", 0))
 

@@ -74,6 +74,16 @@ def f32(v):
     return float(np.float32(v))
 
 
+def power_bound(k, c):
+    """min(x^k, c) as min(|x|, r)^k, r = c^(1/k) in float32: the power's k - 1 roundings,
+    and k times the min's error: r's own rounding (1), and the 6 roundings of the
+    short min when r's last significand bit is 1 (docs/grammar.md)."""
+    r = np.float32(c ** (1.0 / k))
+    exact_root = float(r) ** k == c
+    odd = int(np.array(r).view(np.uint32)) & 1
+    return (k - 1) + k * ((0 if exact_root else 1) + 6 * odd)
+
+
 CASES = [  # formula, reference (float64, on float64 inputs), bound in roundings u
     ("relu(d)", lambda x: np.maximum(x, 0.0), 1),
     ("max(d, 0)", lambda x: np.maximum(x, 0.0), 1),
@@ -116,6 +126,10 @@ CASES = [  # formula, reference (float64, on float64 inputs), bound in roundings
     ("tukey(d, c=0.01)", lambda x: tukey(x, 0.01), 12),
     ("min(square(d), 1)", lambda x: np.minimum(x * x, 1.0), 1),
     ("min(square(d), 3)", lambda x: np.minimum(x * x, 3.0), 8),
+    # powers under a min: taken below the power, so x^k never overflows (was NaN)
+    ("min(d^4, 1)", lambda x: np.minimum(x**4, 1.0), power_bound(4, 1.0)),
+    ("min(abs(d)^3, 2)", lambda x: np.minimum(np.abs(x)**3, 2.0), power_bound(3, 2.0)),
+    ("min(d^6, 2)", lambda x: np.minimum(x**6, 2.0), power_bound(6, 2.0)),
 ]
 
 

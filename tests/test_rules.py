@@ -67,12 +67,13 @@ EXAMPLES = {
     "clip-as-min-of-max": (ir.min_(ir.max_(x, c(-1.0)), c(2.0)), ir.clip(x, -1.0, 2.0)),
     "clip-of-clip": (ir.clip(ir.clip(x, -1.0, 2.0), 0.0, 5.0), ir.clip(x, 0.0, 2.0)),
     "min-of-square": (ir.min_(ir.square(x), c(4.0)), ir.square(ir.min_(ir.abs_(x), c(2.0)))),
+    "min-of-power": (ir.min_(ir.pow_(x, 4), c(16.0)), ir.pow_(ir.min_(ir.abs_(x), c(2.0)), 4)),
 }
 
 
 # Rules that may cost an operation to save accuracy (the principle:
 # float32 accuracy is a cost like operation count), with the operations they may add.
-ACCURACY_RULES = {"min-of-square": 2}  # square(min(|x|, sqrt c)) never forms x^2 = inf
+ACCURACY_RULES = {"min-of-square": 2, "min-of-power": 2}  # never form x^2 = inf, x^k = inf
 
 
 def first_rule(node):

@@ -149,12 +149,14 @@ MAX_STEPS_AT_A_NODE = 1000  # a rule set that cycles is a bug: stop, loudly
 
 
 def rewrite(root: Node, rules: Union[RuleSet, Sequence[Rule]],
-            at: Optional[Callable[[Node], bool]] = None, fixpoint: bool = True) -> Node:
+            at: Optional[Callable[[Node], bool]] = None, fixpoint: bool = True,
+            after: Optional[Callable[[Node, Node], None]] = None) -> Node:
     """Rebuild ``root`` bottom-up, applying ``rules`` at every node to a fixpoint.
 
     ``at`` limits the rules to the original nodes for which it is true (the
     nodes above are still rebuilt on the new arguments); without ``fixpoint``
-    a node's replacement is not offered to the rules again.
+    a node's replacement is not offered to the rules again. ``after(node, new)``
+    learns each original node's result before its users are rebuilt.
     """
     ruleset = rules if isinstance(rules, RuleSet) else RuleSet(rules)
     done: dict[int, Node] = {}
@@ -174,4 +176,6 @@ def rewrite(root: Node, rules: Union[RuleSet, Sequence[Rule]],
 
                 raise RuntimeError(f"rewrite did not converge at {describe(new)}")
         done[id(node)] = new
+        if after is not None:
+            after(node, new)
     return done[id(root)]

@@ -42,6 +42,7 @@ its gradient is continuous anyway.
 from __future__ import annotations
 
 import struct
+from contextvars import ContextVar
 
 from ... import ir
 from ...floats import FLOAT32_UNIT, to_float32
@@ -176,7 +177,7 @@ def _min_constant(x: Node, c: float) -> Node:
         return min_zero(x)
     if c < 0:  # c - relu(c - x): exact for x >= 2c, else two roundings of one sign
         return ir.sub(c_(c), _relu_of_difference(c_(c), x))
-    if nonnegative(x):
+    if _nonnegative(x):
         return min_positive(x, c)
     return min_exact(x, c_(c)) if c < _SMALL_CONSTANT else _halved(min_exact, x, c_(c))
 
@@ -191,7 +192,7 @@ def _max_constant(x: Node, c: float) -> Node:
 
 def lower_clip(x: Node, lo: float, hi: float) -> Node:
     """clip(x, lo, hi) for constants lo < hi, exact at and beyond both ends."""
-    if lo <= 0 and nonnegative(x):  # the lower end never binds
+    if lo <= 0 and _nonnegative(x):  # the lower end never binds
         return _min_constant(x, hi)
     if lo == -hi:
         return _clip_symmetric(x, hi)
@@ -324,6 +325,30 @@ LOWERINGS = RuleSet([
 
 
 def lower_robust(root: Node) -> Node:
-    """Lower every selection and robust loss (their arguments first)."""
-    return rewrite(root, LOWERINGS, fixpoint=False)
+    """Lower every selection and robust loss (their arguments first).
+
+    A lowered argument no longer shows that it is >= 0 (max(d, 0) becomes
+    h + |h|), so what the formula proves is carried over: a min of it with a
+    constant still takes the shorter nonnegative form.
+    """
+    proven: dict[int, bool] = {}  # original node -> provably >= 0
+
+    def carry(node: Node, new: Node) -> None:
+        proven[id(node)] = nonnegative(node, known=lambda a: proven[id(a)])
+        if proven[id(node)]:
+            _PROVEN.get().add(new)
+
+    token = _PROVEN.set(set())
+    try:
+        return rewrite(root, LOWERINGS, fixpoint=False, after=carry)
+    finally:
+        _PROVEN.reset(token)
+
+
+# Lowered nodes whose formula was proven >= 0, while lower_robust runs.
+_PROVEN: ContextVar[set] = ContextVar("losscc_proven_nonnegative")
+
+
+def _nonnegative(x: Node) -> bool:
+    return x in _PROVEN.get(set()) or nonnegative(x)
 

@@ -16,7 +16,7 @@ True
 from __future__ import annotations
 
 import math
-from typing import Optional
+from typing import Callable, Optional
 
 from ... import ir
 from ...ir.patterns import Pat, Rule, RuleSet, rewrite
@@ -49,18 +49,23 @@ def _power_of_power(x: ir.Node, inner: ir.Node, outer: ir.Node) -> Optional[ir.N
 PRED, TARGET = Pat("var", value="pred"), Pat("var", value="target")
 
 
-def nonnegative(node: ir.Node) -> bool:
-    """Provably >= 0 for every input (structurally: squares, abs, even powers...)."""
+def nonnegative(node: ir.Node, known: Optional[Callable[[ir.Node], bool]] = None) -> bool:
+    """Provably >= 0 for every input (structurally: squares, abs, even powers...).
+
+    ``known`` answers for the arguments instead of looking into them (a walk that
+    has already decided them, bottom-up).
+    """
+    sub = known or nonnegative
     if node.is_const:
         return node.value >= 0
     if node.op in ("square", "abs", "eps_insensitive", "huber", "smooth_l1", "pinball", "tukey"):
         return True
     if node.op == "pow":
-        return node.value % 2 == 0 or nonnegative(node.args[0])
+        return node.value % 2 == 0 or sub(node.args[0])
     if node.op in ("mul", "add", "min"):
-        return all(nonnegative(a) for a in node.args)
+        return all(sub(a) for a in node.args)
     if node.op == "max":
-        return any(nonnegative(a) for a in node.args)
+        return any(sub(a) for a in node.args)
     if node.op == "clip":
         return node.value[0] >= 0
     return False
@@ -82,7 +87,25 @@ def _square_below(x: ir.Node, c: ir.Node) -> ir.Node:
     if c.value <= 0:
         return c
     # square(min(|x|, sqrt c)) never forms x^2, which overflows float32 from |x| > 1.8e19
-    return ir.square(ir.min_(ir.abs_(x), ir.const(math.sqrt(c.value))))
+    return ir.square(_min_below(x, math.sqrt(c.value)))
+
+
+def _min_below(x: ir.Node, s: float) -> ir.Node:
+    """min(|x|, s), s > 0, taken below every power x holds: |y^k| is |y|^k, increasing
+    in |y|, so min(|y^k|, s) = min(|y|, s^(1/k))^k, and y^k never forms where it would
+    overflow (the rewrite driver does not revisit what a rule builds: this goes down)."""
+    if x.op == "abs":
+        x = x.args[0]
+    if x.op == "square":
+        return ir.square(_min_below(x.args[0], math.sqrt(s)))
+    if x.op == "pow" and x.value >= 2:
+        return ir.pow_(_min_below(x.args[0], s ** (1.0 / x.value)), x.value)
+    return ir.min_(x if nonnegative(x) else ir.abs_(x), ir.const(s))
+
+
+def _power_below(x: ir.Node, p: ir.Node, c: ir.Node) -> ir.Node:
+    return c if c.value <= 0 else _min_below(p, c.value)
+
 
 RULES = RuleSet([
     # abs
@@ -158,6 +181,8 @@ RULES = RuleSet([
          _clip_of_clip, "clip(x, max(l1, l2), min(h1, h2)), or the constant it is"),
     Rule("min-of-square", P("min", P("square", x), c), _square_below,
          "square(min(abs(x), sqrt(c))), or c where c <= 0"),
+    Rule("min-of-power", P("min", P("pow", x, name="p", where=nonnegative), c), _power_below,
+         "min(abs(x), c^(1/n))^n for x^n >= 0, or c where c <= 0"),
 ])
 
 
