@@ -54,7 +54,7 @@ def module_file(source: str) -> str:
     return f"losscc_generated_{hashlib.sha256(source.encode()).hexdigest()[:24]}.py"
 
 
-def load_in_fresh_process(cache: Path, source: str, marker: Path) -> subprocess.CompletedProcess:
+def load_in_fresh_process(cache: Path, source: str) -> subprocess.CompletedProcess:
     """Load ``source`` through losscc's loader in a new process; print the probe's answer."""
     code = ("import sys, losscc.compiler.load as L\n"
             f"cls = L.load_class({source!r}, 'Probe')\n"
@@ -104,13 +104,13 @@ def test_a_planted_pyc_in_the_cache_is_never_run(private, tmp_path):
     path.write_text(PLAIN_SOURCE)
     os.chmod(path, 0o600)
     evil_pyc(path, marker)
-    done = load_in_fresh_process(private, PLAIN_SOURCE, marker)
+    done = load_in_fresh_process(private, PLAIN_SOURCE)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split()[0] == "2" and not marker.exists()
 
 
 def test_loading_writes_no_bytecode(private):
-    done = load_in_fresh_process(private, PLAIN_SOURCE, private / "unused")
+    done = load_in_fresh_process(private, PLAIN_SOURCE)
     assert done.returncode == 0, done.stderr
     assert not (private / "__pycache__").exists()
     assert sorted(p.name for p in private.iterdir()) == [module_file(PLAIN_SOURCE)]
@@ -122,7 +122,7 @@ def test_a_shared_cache_directory_with_a_planted_pyc_is_refused(shared, tmp_path
     path.write_text(PLAIN_SOURCE)
     plant(path)
     evil_pyc(path, marker)
-    done = load_in_fresh_process(shared, PLAIN_SOURCE, marker)
+    done = load_in_fresh_process(shared, PLAIN_SOURCE)
     assert not marker.exists()
     if AS_ROOT:  # another account's directory: refused, with the reason
         assert done.returncode != 0 and "not by you" in done.stderr, done.stderr
@@ -130,10 +130,12 @@ def test_a_shared_cache_directory_with_a_planted_pyc_is_refused(shared, tmp_path
         assert done.returncode != 0 and "writable by others" in done.stderr, done.stderr
 
 
-def test_what_mindspore_reads_is_what_was_executed(private):
+def test_what_mindspore_reads_is_what_was_executed(private, monkeypatch):
     """GRAPH_MODE parses a cell's source through inspect: a file changed later does not count."""
+    monkeypatch.setenv("LOSSCC_CACHE_DIR", str(private))
     cls = load.load_class(PLAIN_SOURCE.replace("Probe", "Verified"), "Verified")
     path = Path(sys.modules[cls.__module__].__file__)
+    assert path.parent == private  # the file is this test's to change, not the session cache's
     path.write_text(PLAIN_SOURCE.replace("x + 1", "x + 666").replace("Probe", "Verified"))
     linecache.checkcache()  # what inspect.findsource does first
     assert "x + 1" in inspect.getsource(cls.value)
@@ -188,7 +190,7 @@ def test_a_link_at_an_entry_is_replaced_not_followed(private, tmp_path):
     link = private / module_file(PLAIN_SOURCE)
     link.symlink_to(victim)
     plant(link)
-    done = load_in_fresh_process(private, PLAIN_SOURCE, tmp_path / "unused")
+    done = load_in_fresh_process(private, PLAIN_SOURCE)
     assert done.returncode == 0, done.stderr
     assert victim.read_text() == "precious\n"
     assert not link.is_symlink() and link.read_text() == PLAIN_SOURCE
@@ -285,7 +287,7 @@ def test_untrusted_or_damaged_entries_are_ignored_and_replaced(private, how):
     if how != "invalid UTF-8":  # a file of ours, only damaged: read, compared, replaced
         with CacheDir(str(private)) as cache:
             assert cache.read(entry.name, 1 << 20) is None
-    done = load_in_fresh_process(private, PLAIN_SOURCE, private / "unused")
+    done = load_in_fresh_process(private, PLAIN_SOURCE)
     assert done.returncode == 0, done.stderr
     st = os.lstat(entry)
     assert stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid()
@@ -305,19 +307,15 @@ def test_an_unusable_default_cache_means_no_file_not_an_error(tmp_path, monkeypa
     assert list((home / ".cache" / "losscc").iterdir()) == []
 
 
-def test_the_cache_location_follows_the_xdg_rules(tmp_path):
+def test_the_cache_location_follows_the_xdg_rules(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))  # what expanduser reads, whatever the mapping says
     env = {"HOME": str(tmp_path)}
-    old = os.environ.get("HOME")
-    os.environ["HOME"] = str(tmp_path)
-    try:
-        assert cache_location({"LOSSCC_CACHE_DIR": "~/x", **env}).path == str(tmp_path / "x")
-        assert cache_location({"XDG_CACHE_HOME": "relative", **env}).path == str(
-            tmp_path / ".cache" / "losscc")  # the spec: relative values are ignored
-        assert cache_location({"XDG_CACHE_HOME": "~/c", **env}).path == str(
-            tmp_path / "c" / "losscc")
-        assert cache_location({"LOSSCC_CACHE_DIR": "", **env}).configured is False
-    finally:
-        os.environ["HOME"] = old
+    assert cache_location({"LOSSCC_CACHE_DIR": "~/x", **env}).path == str(tmp_path / "x")
+    assert cache_location({"XDG_CACHE_HOME": "relative", **env}).path == str(
+        tmp_path / ".cache" / "losscc")  # the spec: relative values are ignored
+    assert cache_location({"XDG_CACHE_HOME": "~/c", **env}).path == str(
+        tmp_path / "c" / "losscc")
+    assert cache_location({"LOSSCC_CACHE_DIR": "", **env}).configured is False
 
 
 def test_a_tilde_in_the_cache_variable_makes_no_directory_named_tilde(tmp_path):
