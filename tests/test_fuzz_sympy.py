@@ -7,7 +7,8 @@ hold: imaginary and infinite constants, NaN, intervals, huge and tiny
 rationals, floats beyond float64, deep nesting, wide sums, functions losscc
 does not know, symbols with other names or assumptions. Each must either be
 prepared (and then approximated or refused) or be refused with a
-LossccError, quickly, never with another exception.
+LossccError, never with another exception. Sizes and numbers beyond the
+limits, refused before any work: test_hostile.py.
 
 CI runs few examples, derandomized. A long campaign:
 
@@ -16,7 +17,8 @@ CI runs few examples, derandomized. A long campaign:
 from __future__ import annotations
 
 import os
-import time
+import signal
+from contextlib import contextmanager
 
 import pytest
 import sympy as sp
@@ -28,7 +30,7 @@ from losscc.series import approximate, prepare
 
 CAMPAIGN = int(os.environ.get("LOSSCC_FUZZ_EXAMPLES", "0"))
 D = sp.Symbol("d")
-SECONDS = 20  # what one expression may take, prepared and approximated
+ORDER = 4  # the degree every expression is approximated to
 
 
 def examples(default: int) -> settings:
@@ -75,46 +77,42 @@ def _extend(children):
 EXPRESSIONS = st.recursive(LEAVES, _extend, max_leaves=12)
 
 
-def outcome(expr) -> str:
-    """What losscc makes of ``expr``: an approximation, or a LossccError (nothing else)."""
+@contextmanager
+def no_hang(seconds: float = 120):
+    """Fail, rather than hang, if the block is still running after ``seconds``.
+
+    Far above what one expression takes: a guard, not a speed target.
+    """
+    def give_up(signum, frame):
+        pytest.fail(f"still running after {seconds} s", pytrace=False)
+
+    previous = signal.signal(signal.SIGALRM, give_up)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def outcome(expr):
+    """What losscc makes of ``expr``: an Approximation, or a LossccError (nothing else)."""
     try:
         prepare(expr)
-    except LossccError:
-        return "refused"
-    try:
-        approximate(expr, order=4, range=0.5)
-    except LossccError:
-        return "refused later"
-    return "approximated"
+        return approximate(expr, order=ORDER, range=0.5)
+    except LossccError as e:
+        return e
 
 
 @examples(60)
 @given(EXPRESSIONS)
 def test_sympy_expressions_are_approximated_or_refused_with_a_losscc_error(expr):
-    began = time.perf_counter()
-    outcome(expr)
-    assert time.perf_counter() - began < SECONDS, expr
-
-
-def nested(function, depth: int):
-    expr = D
-    for _ in range(depth):
-        expr = function(expr, evaluate=False)
-    return expr
-
-
-@pytest.mark.parametrize("expr", [
-    nested(sp.exp, 3000), nested(sp.sin, 65),
-    sp.Add(*[D**k for k in range(1, 1200)], evaluate=False),
-    sp.Mul(*[(D + k) for k in range(2000)], evaluate=False),
-    sp.Rational(1, 10**5000) * D**2, sp.I * D, sp.AccumBounds(0, 1) * D,
-    sp.Piecewise((D, D > 0), (-D, True)),
-])
-def test_hostile_sizes_and_numbers_are_refused_at_once(expr):
-    began = time.perf_counter()
-    with pytest.raises(LossccError):
-        prepare(expr)
-    assert time.perf_counter() - began < 5
+    with no_hang():
+        made = outcome(expr)
+    if isinstance(made, LossccError):  # a message a user can read: it renders, and says what
+        assert made.message and made.render().startswith(f"error: {made.message}"), expr
+    else:
+        assert made.report.degree <= ORDER, expr
 
 
 @pytest.mark.parametrize("expr", [sp.exp(-D**2), sp.log(sp.cosh(D)), 1 / (1 + D**2)])
