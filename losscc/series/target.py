@@ -22,7 +22,7 @@ from ..errors import LossccError, closest
 from ..ir.interpret import symbols
 from ..language.table import FUNCTIONS, VARIABLE_NAMES
 from ..language.to_sympy import Parsed, formula_to_sympy
-from ..limits import MAX_SYMBOLIC_BITS, MAX_SYMBOLIC_DEPTH, MAX_SYMBOLIC_NODES
+from ..limits import MAX_EXPONENT, MAX_SYMBOLIC_BITS, MAX_SYMBOLIC_DEPTH, MAX_SYMBOLIC_NODES
 from .number_systems import DPS, HIGH, DomainError, MpfKit
 from .recurrences import RULES, power_series
 
@@ -147,6 +147,12 @@ def check_expression(expr: Any) -> None:
         if not isinstance(node, sp.Basic):
             raise _too_big(f"the expression holds a {type(node).__name__}, not SymPy terms",
                            "give a SymPy expression in d")
+        if node.is_Pow and node.exp.is_Number and abs(node.exp) > MAX_EXPONENT:
+            # 2**(10**300) unevaluated: anything that evaluates it never returns
+            power = sp.sstr(node.exp)
+            shown = power if len(power) <= 20 else f"{power[:8]}... ({len(power)} characters)"
+            raise _too_big(f"the expression raises to the power {shown}",
+                           f"losscc takes exponents up to {MAX_EXPONENT}")
         bits = max(abs(node.p).bit_length(), node.q.bit_length()) if node.is_Rational else 0
         if bits > MAX_SYMBOLIC_BITS:
             raise _too_big(f"the expression holds a number of more than {MAX_SYMBOLIC_BITS} bits",
