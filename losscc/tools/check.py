@@ -25,6 +25,10 @@ targets under ``mindspore.value_and_grad``:
   priori error bound of the formula as written (n u |f|(x): its n operations,
   float32's unit roundoff, and the formula evaluated with sums of
   magnitudes; likewise for the derivative). So the case passes up to 1.
+- far out, float32 cells run on |d| = 1e4 ... 3e38 (``FAR_OUT``), where an
+  intermediate may overflow: a NaN or inf where the loss is a float32 number
+  fails the case, unless the formula as written overflows there too (0.1 d^2
+  at 2e19); finite values are judged as near the roots.
 
 Errors are relative to the largest reference value of the batch. Tolerances
 are per dtype, above the largest errors measured over 14 formulas and 5
@@ -80,6 +84,7 @@ class Case:
     tolerance: float = 0.0
     skipped: Optional[str] = None  # why it did not run (MindSpore lacks the dtype, range)
     near_roots: bool = False  # inputs around the roots and minima; errors per element
+    far_out: bool = False  # |d| from 1e4 to float32's largest; errors per element
 
     @property
     def ok(self) -> bool:
@@ -123,7 +128,8 @@ class CheckReport:
                  f"{'mode':<9} {'dtype':<8} {'inputs':<10} {'loss':<10} "
                  f"{'value error':>11} {'grad error':>11} {'tolerance':>10}"]
         for c in self.cases:
-            shape = f"{c.shape[0]}@0s" if c.near_roots else "x".join(map(str, c.shape))
+            shape = (f"{c.shape[0]}@0s" if c.near_roots else f"{c.shape[0]}@big" if c.far_out
+                     else "x".join(map(str, c.shape)))
             head = f"{c.mode:<9} {c.dtype:<8} {shape:<10} {c.reduction:<10}"
             if c.skipped:
                 lines.append(f"{head} skipped: {c.skipped}")
@@ -189,6 +195,7 @@ def check(
                                               pred, target))
             if "float32" in dtypes:
                 cases.append(_near_roots(element, reference, mode))
+                cases.append(_far_out(element, reference, mode))
             shape_cases += [_guard(cell, m, reference, mode, seed) for m, cell in guarded.items()]
     finally:
         ms.set_context(mode=previous)
@@ -308,6 +315,58 @@ def _near_roots(cell: Any, reference: _Reference, mode: str) -> Case:
         case, shape=pred.shape, tolerance=1.0,
         value_error=excess(value.asnumpy(), want_value, value_bound, tolerance),
         gradient_error=excess(grad.asnumpy(), want_grad, gradient_bound, tolerance))
+
+
+# Residuals far out: where an intermediate can overflow (d^2 from 1.8e19) and a selection
+# of an overflowed argument would give NaN.
+FAR_OUT = (1e4, 1e8, 1e12, 1e16, 1e19, 1e20, 1e25, 1e30, 1e35, 3e38)
+
+
+def _far_out(cell: Any, reference: _Reference, mode: str) -> Case:
+    """The float32 cell at huge residuals: never NaN where the loss is a number, inf only
+    where the loss is beyond float32 or the formula as written overflows too, and
+    finite values within what the formula as written may lose."""
+    import mindspore as ms
+    import numpy as np
+
+    from ..floats import FLOAT32_MAX
+    from ..ir.interpret import evaluate
+    from ..ir.nodes import variables
+    from .near_roots import excess, written_bounds
+
+    program = reference.program
+    case = Case(mode, "float32", (2 * len(FAR_OUT),), "none", far_out=True)
+    if variables(program.raw) & {"target"} or variables(program.raw) == {"d", "pred"}:
+        return dataclasses.replace(case, skipped="far out: the loss depends on the target too")
+    pred = np.array([*FAR_OUT, *(-x for x in FAR_OUT)], np.float32)
+    target = np.zeros_like(pred)  # d = pred exactly
+    exact = pred.astype(np.float64)
+    with np.errstate(all="ignore"):
+        want_value = reference.values(exact, np.zeros_like(exact))
+        want_grad = reference.derivative(exact, np.zeros_like(exact))
+        written = evaluate(program.raw, pred=pred, target=target, dtype=np.float32)
+        value_bound, gradient_bound = written_bounds(program.raw, exact)
+    value, grad = (t.asnumpy().astype(np.float64)
+                   for t in ms.value_and_grad(cell)(ms.Tensor(pred), ms.Tensor(target)))
+    tolerance = TOLERANCE["float32"]
+
+    def error(got: Any, want: Any, bound: Any, overflow_ok: Any) -> float:
+        # NaN or inf where the loss is a number that the formula as written reaches in
+        # float32 (as written, d^7 - 2|d|^3 is inf - inf at 1e19 too: not the cell's fault)
+        wrong = (np.isnan(got) & ~np.isnan(want)) | (
+            np.isinf(got) & np.isfinite(want) & (np.abs(want) <= FLOAT32_MAX))
+        if np.any(wrong & ~overflow_ok):
+            return math.inf
+        compared = np.isfinite(got) & np.isfinite(want) & (np.abs(want) <= FLOAT32_MAX)
+        return excess(got[compared], want[compared], bound[compared], tolerance)
+
+    as_written_overflows = ~np.isfinite(np.asarray(written, np.float64))
+    return dataclasses.replace(
+        case, tolerance=1.0,
+        value_error=error(value, want_value, value_bound, as_written_overflows),
+        # a gradient may overflow where the value's formula overflows, or its own terms do
+        gradient_error=error(grad, want_grad, gradient_bound,
+                             as_written_overflows | ~np.isfinite(gradient_bound)))
 
 
 def _mindspore_runs(dtype: str, shape: tuple) -> bool:
