@@ -439,6 +439,29 @@ def test_a_large_constant_inside_is_refused_quickly(formula):
         approximate("log(cosh(d))", tol="1e-3")
 
 
+@pytest.mark.parametrize("formula,reach", [
+    ("log(cosh(1e10*d))", 1.0),        # parity once asked SymPy to expand cosh(10^10 d): 22 GB
+    ("2^(1e10*d)", 1.0),
+    ("1e30*log(cosh(d))", math.inf),   # 10^30 reached NumPy as a Python int: a TypeError
+])
+def test_huge_constants_are_refused_without_hanging_or_crashing(formula, reach):
+    from guards import no_hang
+
+    with no_hang(60), pytest.raises(LossccError) as info:
+        approximate(formula, tol=1e-3, range=reach)
+    assert info.value.message.startswith("found no polynomial")
+
+
+def test_a_huge_constant_inside_a_log_is_a_number_like_any_other():
+    a = approximate("log(1e38*cosh(d))", tol=1e-3, range=1)
+    d = np.linspace(-1, 1, 2001)
+    with mpmath.workdps(30):
+        want = np.array([float(mpmath.log(mpmath.mpf(10) ** 38 * mpmath.cosh(x))) for x in d])
+    got = a.program.evaluate(pred=d.astype(np.float32), target=np.zeros(d.size, np.float32))
+    measured = np.max(np.abs(got - want) / np.maximum(1, np.abs(want)))
+    assert measured <= a.report.certified_bound <= 1e-3
+
+
 @pytest.mark.slow
 def test_refusal_finds_the_largest_range():
     with pytest.raises(LossccError) as info:

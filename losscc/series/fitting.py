@@ -40,7 +40,8 @@ def interpolate(F: Function, degree: int) -> np.ndarray:
     angles = np.pi * (np.arange(nodes) + 0.5) / nodes
     values = F(np.cos(angles))
     k = np.arange(nodes)[:, None]
-    c = 2.0 * (np.cos(k * angles[None, :]) @ values) / nodes
+    with np.errstate(all="ignore"):  # values beyond float64 give non-finite coefficients:
+        c = 2.0 * (np.cos(k * angles[None, :]) @ values) / nodes  # the callers refuse them
     c[0] /= 2
     return c
 

@@ -29,7 +29,7 @@ R, random bit patterns of every exponent.
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import numpy as np
 import sympy as sp
@@ -46,15 +46,24 @@ GRADIENT_REACH = 12.0  # the derivative is measured on [-12, 12] (or the domain)
 MODULES = NUMPY_FUNCTIONS[:1] + ["scipy", "numpy"]
 
 
+def float_function(symbol: Any, expr: Any) -> Callable:
+    """``expr`` as a NumPy function of ``symbol``, in float64: its exact numbers beyond
+    2^53 made floats first (NumPy takes 10**30 as a Python int: object arrays, which
+    its ufuncs refuse)."""
+    numbers = {n: sp.Float(n, 17) for n in expr.atoms(sp.Rational)
+               if abs(n.p) > 2**53 or n.q > 2**53}
+    return sp.lambdify(symbol, expr.xreplace(numbers) if numbers else expr, MODULES)
+
+
 class Reference:
     """f(d) and f'(d) in float64, for arrays of d."""
 
     def __init__(self, target: Target, tails: Optional[dict] = None) -> None:
         self.target = target
-        self.plain = sp.lambdify(target.x, target.expr, MODULES)
-        self.slope = sp.lambdify(target.x, sp.diff(target.expr, target.x), MODULES)
-        self.tails = {s: sp.lambdify(U, expr, MODULES) for s, expr in (tails or {}).items()}
-        self.tail_slopes = {s: sp.lambdify(U, sp.diff(expr, U), MODULES)
+        self.plain = float_function(target.x, target.expr)
+        self.slope = float_function(target.x, sp.diff(target.expr, target.x))
+        self.tails = {s: float_function(U, expr) for s, expr in (tails or {}).items()}
+        self.tail_slopes = {s: float_function(U, sp.diff(expr, U))
                             for s, expr in (tails or {}).items()}
 
     def __call__(self, d: np.ndarray) -> np.ndarray:
