@@ -61,7 +61,9 @@ def _huber(lib: Any, x: Any, delta: float, scale: float = 1.0) -> Any:
     half, delta, scale = lib.number(0.5), lib.number(delta), lib.number(scale)
     a = lib.abs(x)
     m = lib.minimum(a, delta)
-    return (half * lib.square(m) + delta * (a - m)) / scale
+    # delta * max(a - delta, 0), not delta * (a - m): its derivative does not cancel
+    # (1e16 - (1e16 - 3) in float64), where the branches meet or far from there
+    return (half * lib.square(m) + delta * lib.maximum(a - delta, lib.number(0.0))) / scale
 
 
 def _pinball(lib: Any, x: Any, tau: float) -> Any:
@@ -77,9 +79,10 @@ def _eps_insensitive(lib: Any, x: Any, eps: float) -> Any:
 
 def _tukey(lib: Any, x: Any, c: float) -> Any:
     """c^2/6 (1 - (1 - (x/c)^2)^3) for |x| <= c, else c^2/6."""
-    c, one = lib.number(c), lib.number(1.0)
+    c, three = lib.number(c), lib.number(3.0)
     t = lib.square(lib.minimum(lib.abs(x), c) / c)
-    return c * c / lib.number(6.0) * (one - (one - t) ** 3)
+    # 1 - (1 - t)^3 = t (3 - t (3 - t)): no cancellation where t is tiny
+    return c * c / lib.number(6.0) * (t * (three - t * (three - t)))
 
 OPS: dict[str, Op] = {
     op.name: op

@@ -65,10 +65,10 @@ class Function(NamedTuple):
 
 
 # A scale parameter (delta, beta, c) outside this range makes the forms' squares leave
-# float32's normal range at ordinary residuals: tukey(d, c=1e19) squares d/c ~ 1e-19 into
-# a subnormal that MindSpore's kernels flush to 0; smooth_l1 with beta > 1.8e19 squares
-# past the largest float32.
-SCALE_RANGE = (1e-18, 1e18)
+# float32's normal range at ordinary residuals: tukey(d, c=1e18) squares d/c into a
+# subnormal for |d| < 0.01, which MindSpore's kernels may flush to 0 (within it, only for
+# |d| < 1e-7); smooth_l1 with beta > 1.8e19 squares past the largest float32.
+SCALE_RANGE = (1e-12, 1e12)
 
 
 def _positive(value: float) -> Optional[str]:
