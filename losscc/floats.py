@@ -51,6 +51,16 @@ def to_float32(value: float) -> float:
     return struct.unpack("f", struct.pack("f", value))[0]
 
 
+def float32_below(value: float) -> float:
+    """The float32 next below a positive float32 ``value``.
+
+    >>> float32_below(1.0) == 1 - 2**-24
+    True
+    """
+    (bits,) = struct.unpack("<I", struct.pack("<f", value))
+    return struct.unpack("<f", struct.pack("<I", bits - 1))[0]
+
+
 def literal(value: float) -> str:
     """The shortest text that reads back as the same float: numbers in generated code."""
     if value == int(value) and abs(value) < 1e16:

@@ -311,7 +311,7 @@ def test_min_and_max_of_two_inputs_equal_numpy(ps, ts):
                           ("max(pred, target)", np.maximum(pred, target))):
         got = evaluate(losscc.program(formula).root, pred=pred, target=target, dtype=np.float32)
         np.testing.assert_array_equal(got[normal], want[normal], err_msg=formula)
-        np.testing.assert_allclose(got, want, rtol=U32, atol=1e-45)
+        np.testing.assert_allclose(got, want, rtol=U32, atol=1e-44)  # halved subnormals
 
 
 @pytest.mark.parametrize("formula,message,column", [
@@ -441,3 +441,16 @@ def test_pinball_trains_a_constant_to_the_tau_quantile():
         for _ in range(steps):
             step()
         assert float(b.asnumpy()) == pytest.approx(np.quantile(y, tau), abs=0.05), tau
+
+
+@pytest.mark.parametrize("formula,k,c", [("min(d^4, 3.40282347e38)", 4, 3.40282347e38),
+                                         ("min(square(d), 3.40282347e38)", 2, 3.40282347e38),
+                                         ("min(square(square(d)), 3.4e38)", 4, 3.4e38)])
+def test_a_min_near_float32s_largest_never_overflows(formula, k, c):
+    """The bound under the power is rounded down where rounding up would make its power
+    inf (3.40282347e38^(1/4) rounds up to 2^32; (2^32)^4 = 2^128)."""
+    x = np.array([0.5, 4e9, 5e9, 1e20, 3e38, -3e38], np.float32)
+    got = evaluate(losscc.program(formula).root, d=x, dtype=np.float32)
+    want = np.minimum(x.astype(np.float64) ** k, min(c, float(F32.max)))
+    assert np.all(np.isfinite(got))
+    assert np.all(np.abs(got - want) <= 8 * k * U32 * want), (got, want)

@@ -19,6 +19,7 @@ import math
 from typing import Callable, Optional
 
 from ... import ir
+from ...floats import FLOAT32_MAX, FLOAT32_UNIT, float32_below, to_float32
 from ...ir.patterns import Pat, Rule, RuleSet, rewrite
 from ...limits import MAX_EXPONENT
 
@@ -87,24 +88,30 @@ def _square_below(x: ir.Node, c: ir.Node) -> ir.Node:
     if c.value <= 0:
         return c
     # square(min(|x|, sqrt c)) never forms x^2, which overflows float32 from |x| > 1.8e19
-    return ir.square(_min_below(x, math.sqrt(c.value)))
+    return ir.square(_min_below_power(x, math.sqrt(c.value), 2))
 
 
-def _min_below(x: ir.Node, s: float) -> ir.Node:
-    """min(|x|, s), s > 0, taken below every power x holds: |y^k| is |y|^k, increasing
-    in |y|, so min(|y^k|, s) = min(|y|, s^(1/k))^k, and y^k never forms where it would
-    overflow (the rewrite driver does not revisit what a rule builds: this goes down)."""
+def _min_below_power(x: ir.Node, s: float, power: int) -> ir.Node:
+    """min(|x|, s), s > 0, to be raised to ``power``, taken below every power x holds:
+    |y^k| is |y|^k, increasing in |y|, so min(|y^k|, s) = min(|y|, s^(1/k))^k, and y^k
+    never forms where it would overflow (the rewrite driver does not revisit what a
+    rule builds: this goes down). The bound is the float32 whose power stays finite
+    (3.40282347e38^(1/4) rounds up to 2^32, and 2^128 is inf)."""
     if x.op == "abs":
         x = x.args[0]
     if x.op == "square":
-        return ir.square(_min_below(x.args[0], math.sqrt(s)))
+        return ir.square(_min_below_power(x.args[0], math.sqrt(s), 2 * power))
     if x.op == "pow" and x.value >= 2:
-        return ir.pow_(_min_below(x.args[0], s ** (1.0 / x.value)), x.value)
-    return ir.min_(x if nonnegative(x) else ir.abs_(x), ir.const(s))
+        return ir.pow_(_min_below_power(x.args[0], s ** (1.0 / x.value), x.value * power),
+                       x.value)
+    bound, held = s, to_float32(s)  # the cell holds the float32 nearest to s
+    while held ** power * (1 + 2 * power * FLOAT32_UNIT) > FLOAT32_MAX:
+        bound = held = float32_below(held)  # only here does the rule move the bound
+    return ir.min_(x if nonnegative(x) else ir.abs_(x), ir.const(bound))
 
 
 def _power_below(x: ir.Node, p: ir.Node, c: ir.Node) -> ir.Node:
-    return c if c.value <= 0 else _min_below(p, c.value)
+    return c if c.value <= 0 else _min_below_power(p, c.value, 1)
 
 
 RULES = RuleSet([
