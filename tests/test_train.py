@@ -190,6 +190,13 @@ BAD_TABLES = {
     "empty": ("a,b,y\n1,2,3\n4,,6\n", ["y"], ["an empty cell", "line 3, column 3"]),
     "ragged": ("a,b,y\n1,2,3\n1,2\n", ["y"], ["2 cells but the header names 3", "line 3"]),
     "column": ("a,b,price\n1,2,3\n", ["prices"], ["no column 'prices'", "did you mean 'price'"]),
+    "underscore": ("a,b,y\n1,2,3\n4,1_000,6\n", ["y"],
+                   ["column 'b' needs numbers, but this row has '1_000'", "line 3, column 3"]),
+    "full-width": ("a,b,y\n1,2,3\n4,\uff11\uff12,6\n", ["y"], ["column 'b' needs numbers"]),
+    "open quote": ('a,b,y\n1,2,"3\n4,5,6\n', ["y"],
+                   ["cannot be read as CSV", "line 2", "a quoted cell ends on its own line"]),
+    "quoted line break": ('a,b,y\n1,2,3\n4,5,"6\n7"\n', ["y"],
+                          ["cannot be read as CSV", "line 3"]),
 }
 
 
@@ -366,3 +373,15 @@ def test_a_table_beyond_the_size_limit_is_refused_before_it_is_read(tmp_path, ca
         f.truncate(MAX_DATA_BYTES + 1)
     assert main(["train", "square(d)", "--data", str(table), "--target", "y", "-q"]) == 2
     assert f"is larger than {MAX_DATA_BYTES} bytes" in capsys.readouterr().err
+
+
+def test_a_cell_that_rounds_to_float32s_largest_is_taken(tmp_path):
+    """3.40282347e38 is how float32's largest number is printed: it is in range (as a
+    formula's constant or --lr is), though its decimal value lies a little above."""
+    from losscc.training.data import load_csv
+
+    table = tmp_path / "t.csv"
+    table.write_text("a,y\n1,2\n2,3\n3,3.40282347e38\n4,5\n5,6\n")
+    data = load_csv(str(table), "y", standardise=False)
+    held = np.r_[data.train_y, data.test_y]
+    assert float(held.max()) == float(np.finfo(np.float32).max)

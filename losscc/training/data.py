@@ -46,7 +46,7 @@ from typing import NamedTuple, Optional
 import numpy as np
 
 from ..errors import LossccError, closest
-from ..floats import FLOAT32_MAX
+from ..floats import to_float32
 from ..limits import MAX_DATA_BYTES
 
 # Tables shipped with losscc (losscc/training/examples/, source and licence in its README.md):
@@ -297,15 +297,15 @@ class _Table:
             texts = body.split(",") if '"' not in body else self._texts(line)
             if len(texts) != width:
                 cells = self._cells(line)
+                quoted = body.count('"') % 2 == 1
                 raise LossccError(
                     f"this row has {len(texts)} cells but the header names {width} columns",
-                    text=self.text, start=cells[0].start, end=cells[-1].end, source=self.path)
+                    text=self.text, start=cells[0].start, end=cells[-1].end, source=self.path,
+                    hint="losscc reads one row per line: a quoted cell cannot hold a line "
+                    "break" if quoted else None)
             for c in cols:
-                try:
-                    value = float(texts[c])
-                except ValueError:
-                    value = math.nan
-                if not (math.isfinite(value) and abs(value) <= FLOAT32_MAX):
+                value = _number(texts[c])
+                if not (math.isfinite(value) and math.isfinite(to_float32(value))):
                     raise self._bad_number(line, c, value)
                 out.append(value)
         if not out:
@@ -334,10 +334,12 @@ class _Table:
     def _texts(self, line: "re.Match[str]") -> list[str]:
         """The cells of a line with quotes, as csv reads them."""
         try:
-            return next(csv.reader([line.group(1)]))
+            return next(csv.reader([line.group(1)], strict=True))
         except csv.Error as e:  # a cell beyond csv's limit of 131072 characters, say
             raise LossccError(f"this line cannot be read as CSV: {e}", text=self.text,
-                              start=line.start(), source=self.path) from None
+                              start=line.start(), source=self.path,
+                              hint="a quoted cell ends on its own line, with a closing quote"
+                              if line.group(1).count('"') % 2 else None) from None
 
     def _cells(self, line: "re.Match[str]") -> list["_Cell"]:
         """The cells of one line (csv quoting honoured), with their offsets in the text."""
@@ -351,6 +353,17 @@ class _Table:
             comma = body.find(",", end if found >= 0 else pos)
             pos = comma + 1 if comma >= 0 else len(body)
         return cells
+
+
+def _number(text: str) -> float:
+    """A cell's number as CSV writers write it (NaN if it is not one): Python's float()
+    also takes 1_000 and full-width digits, which no table means as numbers."""
+    if "_" in text or not text.isascii():
+        return math.nan
+    try:
+        return float(text)
+    except ValueError:
+        return math.nan
 
 
 class _Cell(NamedTuple):
