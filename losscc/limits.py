@@ -8,7 +8,7 @@ from __future__ import annotations
 
 # Reading: standard input and files.
 MAX_FORMULA_BYTES = 1 << 20  # a formula read from standard input (1 MiB), comments included
-MAX_DATA_BYTES = 1 << 28  # a --data CSV file (256 MiB: about 5 times that in memory while read)
+MAX_DATA_BYTES = 1 << 28  # a --data CSV file (256 MiB: 5 to 16 times that in memory while read)
 
 # The formula language (both front ends).
 MAX_FORMULA_LENGTH = 1 << 20  # characters of a formula string, comments included

@@ -195,6 +195,9 @@ BAD_TABLES = {
     "full-width": ("a,b,y\n1,2,3\n4,\uff11\uff12,6\n", ["y"], ["column 'b' needs numbers"]),
     "open quote": ('a,b,y\n1,2,"3\n4,5,6\n', ["y"],
                    ["cannot be read as CSV", "line 2", "a quoted cell ends on its own line"]),
+    "carriage returns": ("a,b,y\r1,2,3\r4,x5,6\r", ["y"],
+                         ["column 'b' needs numbers", "line 3, column 3", "3 | 4,x5,6"]),
+    "next line": ("a,b,y\x851,2,3\x854,x5,6\n", ["y"], ["line 3, column 3"]),
     "quoted line break": ('a,b,y\n1,2,3\n4,5,"6\n7"\n', ["y"],
                           ["cannot be read as CSV", "line 3"]),
 }

@@ -264,6 +264,9 @@ _LINE = re.compile("([^\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]*)"
                    "(\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]|\\Z)")
 
 
+_AS_NEWLINE = {ord(c): "\n" for c in "\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
+
+
 class _Table:
     """A CSV text: its header, then its data rows read as numbers, one line at a time.
 
@@ -288,6 +291,12 @@ class _Table:
             if self.header.index(self.header[i]) != i:
                 raise self._error(f"the column name {self.header[i]!r} appears twice", cell)
 
+    @property
+    def shown(self) -> str:
+        """The text for a message: every line break the reader knows made a \\n (messages
+        count lines by \\n), offsets unchanged; built only when a message needs it."""
+        return self.text.replace("\r\n", " \n").translate(_AS_NEWLINE)
+
     def numbers(self, cols: list[int]) -> np.ndarray:
         """The data rows' numbers in columns ``cols`` (float64, one row per data line)."""
         out = array("d")
@@ -300,7 +309,7 @@ class _Table:
                 quoted = body.count('"') % 2 == 1
                 raise LossccError(
                     f"this row has {len(texts)} cells but the header names {width} columns",
-                    text=self.text, start=cells[0].start, end=cells[-1].end, source=self.path,
+                    text=self.shown, start=cells[0].start, end=cells[-1].end, source=self.path,
                     hint="losscc reads one row per line: a quoted cell cannot hold a line "
                     "break" if quoted else None)
             for c in cols:
@@ -310,7 +319,7 @@ class _Table:
                 out.append(value)
         if not out:
             raise LossccError(f"{self.path} has a header but no data rows", source="data")
-        return np.frombuffer(out, dtype=np.float64).reshape(-1, len(cols)).copy()
+        return np.frombuffer(out, dtype=np.float64).reshape(-1, len(cols))  # no copy
 
     def _bad_number(self, line: "re.Match[str]", c: int, value: float) -> LossccError:
         cell = self._cells(line)[c]
@@ -328,7 +337,7 @@ class _Table:
             "choose other columns with --features")
 
     def _error(self, message: str, cell: "_Cell", hint: Optional[str] = None) -> LossccError:
-        return LossccError(message, text=self.text, start=cell.start, end=cell.end,
+        return LossccError(message, text=self.shown, start=cell.start, end=cell.end,
                            source=self.path, hint=hint)
 
     def _texts(self, line: "re.Match[str]") -> list[str]:
@@ -336,7 +345,7 @@ class _Table:
         try:
             return next(csv.reader([line.group(1)], strict=True))
         except csv.Error as e:  # a cell beyond csv's limit of 131072 characters, say
-            raise LossccError(f"this line cannot be read as CSV: {e}", text=self.text,
+            raise LossccError(f"this line cannot be read as CSV: {e}", text=self.shown,
                               start=line.start(), source=self.path,
                               hint="a quoted cell ends on its own line, with a closing quote"
                               if line.group(1).count('"') % 2 else None) from None
