@@ -374,6 +374,15 @@ def test_taylor_takes_them_where_the_result_is_analytic():
     # tukey(d, c) inside |d| <= c: c^2/6 (3t - 3t^2 + t^3), t = d^2/c^2; min(d, 1) is d
     a = approximate("min(d, 1) + tukey(d, c=2)", order=4, range=0.9)
     assert a.report.coefficients[:5] == pytest.approx([0, 1.0, 0.5, 0, -1 / 8])
+    # a piece that only touches the range's ends: min(d^2, 1) is d^2 on [-1, 1];
+    # cosh(d) = 1 + d^2/2 + d^4/24
+    a = approximate("min(square(d), 1) + cosh(d)", order=4, range=1)
+    assert a.report.coefficients[:5] == pytest.approx([1.0, 0, 1.5, 0, 1 / 24])
+    # in pred and target; and abs of something other than d: |d + 5| = d + 5 on [-1, 1]
+    a = approximate("huber(pred - target, 1)", order=4, range=1)
+    assert a.report.coefficients[:3] == pytest.approx([0, 0, 0.5])
+    a = approximate("huber(d + 5, 1)", order=4, range=1)  # 1 * (|d + 5| - 1/2)
+    assert a.report.coefficients[:2] == pytest.approx([4.5, 1.0])
     # across a kink no series holds: refused, saying so
     for formula, reach in (("huber(d, 1) + log(cosh(d))", 2.0), ("clip(d, -1, 1)", 1.5),
                            ("huber(d, 1)", None)):

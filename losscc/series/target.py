@@ -87,8 +87,6 @@ def prepare(expr: Any, span: Optional[float] = None) -> Target:
 
     s = symbols()
     d, pred, target = s["d"], s["pred"], s["target"]
-    if span is not None and math.isfinite(span) and f.has(sp.Piecewise, sp.Min, sp.Max):
-        f = _one_piece(f, d, sp.Interval(-sp.Rational(span), sp.Rational(span)))
     if f.free_symbols & {pred, target}:
         f = f.subs(pred, target + d)
         if target in f.free_symbols:
@@ -97,6 +95,8 @@ def prepare(expr: Any, span: Optional[float] = None) -> Target:
             raise fail("the loss depends on pred and target separately, not only on their "
                        "difference", hint="losscc taylor approximates a function of "
                        "d = pred - target; write the loss in d")
+    if span is not None and math.isfinite(span) and f.has(sp.Piecewise, sp.Min, sp.Max, sp.Abs):
+        f = _one_piece(f, d, sp.Interval.open(-sp.Rational(span), sp.Rational(span)))
     if d not in f.free_symbols:
         raise fail("the loss does not depend on the prediction",
                    hint="a loss must use d or pred (its gradient would be zero)")
@@ -199,10 +199,17 @@ def _check_expandable(f: Any, x: Any, fail: Callable) -> None:
 
 
 def _one_piece(f: Any, d: Any, interval: Any) -> Any:
-    """``f`` with each selection (Piecewise, Min, Max in d alone) replaced by the piece
-    that holds on all of ``interval``; one that changes piece inside is left as it is."""
+    """``f`` with each selection (Piecewise, Min, Max, and Abs of anything but d itself,
+    in d alone) replaced by the piece that holds on all of the open ``interval``; one
+    that changes piece inside is left as it is. The selections are continuous, so a
+    piece that only touches the interval's ends (min(d^2, 1) on [-1, 1]) changes
+    nothing there."""
     def choose(node: Any) -> Any:
-        pieces = node.rewrite(sp.Piecewise) if isinstance(node, (sp.Min, sp.Max)) else node
+        if isinstance(node, sp.Abs) and node.args[0] == d:
+            return node  # the Abs route expands in |d|
+        pieces = (node.rewrite(sp.Piecewise) if isinstance(node, (sp.Min, sp.Max))
+                  else sp.Piecewise((node.args[0], node.args[0] >= 0), (-node.args[0], True))
+                  if isinstance(node, sp.Abs) else node)
         if not isinstance(pieces, sp.Piecewise) or pieces.free_symbols != {d}:
             return node
         for value, condition in pieces.args:
@@ -216,7 +223,7 @@ def _one_piece(f: Any, d: Any, interval: Any) -> Any:
                 return node  # the piece changes inside the range (or SymPy cannot tell)
         return node
 
-    return f.replace(lambda n: isinstance(n, (sp.Piecewise, sp.Min, sp.Max)), choose)
+    return f.replace(lambda n: isinstance(n, (sp.Piecewise, sp.Min, sp.Max, sp.Abs)), choose)
 
 
 def _unexpandable(f: Any, x: Any) -> Any:
