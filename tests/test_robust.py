@@ -130,6 +130,9 @@ CASES = [  # formula, reference (float64, on float64 inputs), bound in roundings
     ("min(d^4, 1)", lambda x: np.minimum(x**4, 1.0), power_bound(4, 1.0)),
     ("min(abs(d)^3, 2)", lambda x: np.minimum(np.abs(x)**3, 2.0), power_bound(3, 2.0)),
     ("min(d^6, 2)", lambda x: np.minimum(x**6, 2.0), power_bound(6, 2.0)),
+    ("min(d^3, 2)", lambda x: np.minimum(x**3, 2.0), power_bound(3, 2.0)),
+    ("max(d^3, -2)", lambda x: np.maximum(x**3, -2.0), power_bound(3, 2.0)),
+    ("max(-d^4, -1)", lambda x: np.maximum(-x**4, -1.0), power_bound(4, 1.0)),
 ]
 
 

@@ -68,12 +68,20 @@ EXAMPLES = {
     "clip-of-clip": (ir.clip(ir.clip(x, -1.0, 2.0), 0.0, 5.0), ir.clip(x, 0.0, 2.0)),
     "min-of-square": (ir.min_(ir.square(x), c(4.0)), ir.square(ir.min_(ir.abs_(x), c(2.0)))),
     "min-of-power": (ir.min_(ir.pow_(x, 4), c(16.0)), ir.pow_(ir.min_(ir.abs_(x), c(2.0)), 4)),
+    "min-of-odd-power": (ir.min_(ir.pow_(x, 3), c(-8.0)), ir.pow_(ir.min_(x, c(-2.0)), 3)),
+    "max-of-odd-power": (ir.max_(ir.pow_(x, 3), c(8.0)), ir.pow_(ir.max_(x, c(2.0)), 3)),
+    "max-of-negated-power": (ir.max_(ir.neg(ir.pow_(x, 4)), c(-16.0)),
+                             ir.neg(ir.pow_(ir.min_(ir.abs_(x), c(2.0)), 4))),
+    "max-of-negated-square": (ir.max_(ir.neg(ir.square(x)), c(-4.0)),
+                              ir.neg(ir.square(ir.min_(ir.abs_(x), c(2.0))))),
 }
 
 
 # Rules that may cost an operation to save accuracy (the principle:
 # float32 accuracy is a cost like operation count), with the operations they may add.
-ACCURACY_RULES = {"min-of-square": 2, "min-of-power": 2}  # never form x^2 = inf, x^k = inf
+ACCURACY_RULES = {"min-of-square": 2, "min-of-power": 2, "min-of-odd-power": 2,
+                  "max-of-odd-power": 2, "max-of-negated-power": 2,
+                  "max-of-negated-square": 2}  # never form x^2 = inf, x^k = inf
 
 
 def first_rule(node):

@@ -37,6 +37,10 @@ def _even(node: ir.Node) -> bool:
     return node.value % 2 == 0
 
 
+def _odd(node: ir.Node) -> bool:
+    return node.value % 2 == 1 and node.value > 1
+
+
 def _product(a: ir.Node, b: ir.Node, x: ir.Node) -> Optional[ir.Node]:
     value = a.value * b.value
     return ir.mul(ir.const(value), x) if math.isfinite(value) else None
@@ -108,6 +112,23 @@ def _min_below_power(x: ir.Node, s: float, power: int) -> ir.Node:
     while held ** power * (1 + 2 * power * FLOAT32_UNIT) > FLOAT32_MAX:
         bound = held = float32_below(held)  # only here does the rule move the bound
     return ir.min_(x if nonnegative(x) else ir.abs_(x), ir.const(bound))
+
+
+def _odd_power_below(select: str, x: ir.Node, p: ir.Node, c: ir.Node) -> ir.Node:
+    """min or max of x^k (k odd) and c: the same selection of x and c^(1/k), raised to k
+    (t^k increases with t), so x^k never forms where it would overflow to +-inf."""
+    k, size = p.value, abs(c.value) ** (1.0 / p.value)
+    held = to_float32(size)
+    while held ** k * (1 + 2 * k * FLOAT32_UNIT) > FLOAT32_MAX:
+        size = held = float32_below(held)
+    root = ir.const(math.copysign(size, c.value))
+    return ir.pow_(ir.min_(x, root) if select == "min" else ir.max_(x, root), k)
+
+
+def _max_of_negated(x: ir.Node, c: ir.Node) -> ir.Node:
+    """max(-x, c) = -min(x, -c), exactly; the min then meets the rules for mins (of a
+    power: taken below it), which the driver would not offer a node a rule built."""
+    return ir.neg(rewrite(ir.min_(x, ir.const(-c.value)), RULES))
 
 
 def _power_below(x: ir.Node, p: ir.Node, c: ir.Node) -> ir.Node:
@@ -190,6 +211,14 @@ RULES = RuleSet([
          "square(min(abs(x), sqrt(c))), or c where c <= 0"),
     Rule("min-of-power", P("min", P("pow", x, name="p", where=nonnegative), c), _power_below,
          "min(abs(x), c^(1/n))^n for x^n >= 0, or c where c <= 0"),
+    Rule("min-of-odd-power", P("min", P("pow", x, name="p", where=_odd), c),
+         lambda x, p, c: _odd_power_below("min", x, p, c), "min(x, c^(1/n))^n, n odd"),
+    Rule("max-of-odd-power", P("max", P("pow", x, name="p", where=_odd), c),
+         lambda x, p, c: _odd_power_below("max", x, p, c), "max(x, c^(1/n))^n, n odd"),
+    Rule("max-of-negated-power", P("max", P("neg", P("pow", x, name="p")), c),
+         lambda x, p, c: _max_of_negated(p, c), "-min(x^n, -c), the min rewritten"),
+    Rule("max-of-negated-square", P("max", P("neg", P("square", x, name="s")), c),
+         lambda x, s, c: _max_of_negated(s, c), "-min(square(x), -c), the min rewritten"),
 ])
 
 
