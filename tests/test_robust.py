@@ -133,6 +133,10 @@ CASES = [  # formula, reference (float64, on float64 inputs), bound in roundings
     ("min(d^3, 2)", lambda x: np.minimum(x**3, 2.0), power_bound(3, 2.0)),
     ("max(d^3, -2)", lambda x: np.maximum(x**3, -2.0), power_bound(3, 2.0)),
     ("max(-d^4, -1)", lambda x: np.maximum(-x**4, -1.0), power_bound(4, 1.0)),
+    # the truncated quadratic: 0.5 min(d^2, 2), halving exact
+    ("min(0.5*square(d), 1)", lambda x: np.minimum(0.5 * x * x, 1.0), power_bound(2, 2.0)),
+    # 3 min(d^2, 2/3): 2/3 rounded and the product, one rounding each more
+    ("min(3*square(d), 2)", lambda x: np.minimum(3 * x * x, 2.0), power_bound(2, 2 / 3) + 2),
 ]
 
 

@@ -74,13 +74,15 @@ EXAMPLES = {
                              ir.neg(ir.pow_(ir.min_(ir.abs_(x), c(2.0)), 4))),
     "max-of-negated-square": (ir.max_(ir.neg(ir.square(x)), c(-4.0)),
                               ir.neg(ir.square(ir.min_(ir.abs_(x), c(2.0))))),
+    "min-of-scaled-power": (ir.min_(ir.mul(c(0.25), ir.square(x)), c(1.0)),
+                            ir.mul(c(0.25), ir.square(ir.min_(ir.abs_(x), c(2.0))))),
 }
 
 
 # Rules that may cost an operation to save accuracy (the principle:
 # float32 accuracy is a cost like operation count), with the operations they may add.
 ACCURACY_RULES = {"min-of-square": 2, "min-of-power": 2, "min-of-odd-power": 2,
-                  "max-of-odd-power": 2, "max-of-negated-power": 2,
+                  "max-of-odd-power": 2, "max-of-negated-power": 2, "min-of-scaled-power": 3,
                   "max-of-negated-square": 2}  # never form x^2 = inf, x^k = inf
 
 

@@ -131,6 +131,12 @@ def _max_of_negated(x: ir.Node, c: ir.Node) -> ir.Node:
     return ir.neg(rewrite(ir.min_(x, ir.const(-c.value)), RULES))
 
 
+def _min_of_scaled(k: ir.Node, x: ir.Node, c: ir.Node) -> ir.Node:
+    """min(k x, c) = k min(x, c/k) for k > 0, exactly; the min then meets the rules for
+    mins: min(0.5 d^2, 1), the truncated quadratic, never forms the d^2 that overflows."""
+    return ir.mul(k, rewrite(ir.min_(x, ir.const(c.value / k.value)), RULES))
+
+
 def _power_below(x: ir.Node, p: ir.Node, c: ir.Node) -> ir.Node:
     return c if c.value <= 0 else _min_below_power(p, c.value, 1)
 
@@ -219,6 +225,11 @@ RULES = RuleSet([
          lambda x, p, c: _max_of_negated(p, c), "-min(x^n, -c), the min rewritten"),
     Rule("max-of-negated-square", P("max", P("neg", P("square", x, name="s")), c),
          lambda x, s, c: _max_of_negated(s, c), "-min(square(x), -c), the min rewritten"),
+    Rule("min-of-scaled-power",
+         P("min", P("mul", Pat("const", name="k", where=lambda n: n.value > 0),
+                    Pat(frozenset({"square", "pow"}), (x,), name="p")), c),
+         lambda k, x, p, c: _min_of_scaled(k, p, c),
+         "k*min(x^n, c/k) for k > 0, the min rewritten"),
 ])
 
 
