@@ -32,13 +32,20 @@ def excess(got: Any, want: Any, written_bound: Any, tolerance: float) -> float:
     got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
     if got.shape != want.shape:
         return float("inf")
+    return float(np.max(ratios(got, want, written_bound, tolerance), initial=0.0))
+
+
+def ratios(got: Any, want: Any, written_bound: Any, tolerance: float) -> Any:
+    """Each element's error as a fraction of what is allowed there (see ``excess``)."""
+    import numpy as np
+
+    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
     with np.errstate(all="ignore"):
         error = np.abs(got - want)
         allowed = np.maximum.reduce([tolerance * np.abs(want),
                                      WRITTEN_FACTOR * written_bound,
                                      np.full(want.shape, SUBNORMAL_SLACK)])
-        ratio = np.where(np.isfinite(error), error / allowed, np.inf)
-    return float(np.max(ratio, initial=0.0))
+        return np.where(np.isfinite(error), error / allowed, np.inf)
 
 
 def written_bounds(raw: Any, x: Any) -> tuple[Any, Any]:
