@@ -23,7 +23,6 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Optional
 
 import numpy as np
-import sympy as sp
 
 from .. import ir
 from ..compiler.program import Program
@@ -33,9 +32,8 @@ from ..language.reduction import Reduction
 from .cell_certificate import Certificate, Truth, certify
 from .cells import Layout, Variable
 from .fitting import exactly, interpolate, minimax, monomials, trim
-from .replay import (GRADIENT_REACH, Reference, float_function, gradient_error, grid, mixed,
-                     run_float32)
-from .stable import U
+from .replay import GRADIENT_REACH, Reference, gradient_error, grid, mixed, run_float32
+from .stable import numpy_function
 from .straight_line import Line
 from .structure import Structure, analyze, proven_odd
 from .target import Target
@@ -140,7 +138,7 @@ def clip_points(target: Target, tol: float, route: str = "u", kappa: float = 1.0
     u = x / kappa
     worst = np.zeros_like(u)
     for side in structure.sides.values():
-        r = float_function(U, side.stable)
+        r = numpy_function(side.stable)
         with np.errstate(all="ignore"):
             rest = np.broadcast_to(np.abs(r(u)), u.shape)
             f = float(side.slope) * u + float(side.offset) + rest

@@ -29,30 +29,20 @@ R, random bit patterns of every exponent.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 import numpy as np
 import sympy as sp
 
 from .. import ir
 from ..floats import FLOAT32_MAX
-from .stable import NUMPY_FUNCTIONS, U
+from .stable import U, numpy_function
 from .straight_line import Line
 from .target import Target
 
 NEAR = 30.0  # up to here f is evaluated as written
 FAR = (1e30, 1e35, 3e38, FLOAT32_MAX)
 GRADIENT_REACH = 12.0  # the derivative is measured on [-12, 12] (or the domain)
-MODULES = NUMPY_FUNCTIONS[:1] + ["scipy", "numpy"]
-
-
-def float_function(symbol: Any, expr: Any) -> Callable:
-    """``expr`` as a NumPy function of ``symbol``, in float64: its exact numbers beyond
-    2^53 made floats first (NumPy takes 10**30 as a Python int: object arrays, which
-    its ufuncs refuse)."""
-    numbers = {n: sp.Float(n, 17) for n in expr.atoms(sp.Rational)
-               if abs(n.p) > 2**53 or n.q > 2**53}
-    return sp.lambdify(symbol, expr.xreplace(numbers) if numbers else expr, MODULES)
 
 
 class Reference:
@@ -60,10 +50,10 @@ class Reference:
 
     def __init__(self, target: Target, tails: Optional[dict] = None) -> None:
         self.target = target
-        self.plain = float_function(target.x, target.expr)
-        self.slope = float_function(target.x, sp.diff(target.expr, target.x))
-        self.tails = {s: float_function(U, expr) for s, expr in (tails or {}).items()}
-        self.tail_slopes = {s: float_function(U, sp.diff(expr, U))
+        self.plain = numpy_function(target.expr, target.x)
+        self.slope = numpy_function(sp.diff(target.expr, target.x), target.x)
+        self.tails = {s: numpy_function(expr) for s, expr in (tails or {}).items()}
+        self.tail_slopes = {s: numpy_function(sp.diff(expr, U))
                             for s, expr in (tails or {}).items()}
 
     def __call__(self, d: np.ndarray) -> np.ndarray:

@@ -68,7 +68,7 @@ def _np_powm1(x: Any, q: Any) -> Any:
 
 
 # For sympy.lambdify: what the opaque functions are in each library.
-NUMPY_FUNCTIONS = [{"Log1p": _np_log1p, "Powm1": _np_powm1}, "numpy"]
+NUMPY_FUNCTIONS = [{"Log1p": _np_log1p, "Powm1": _np_powm1}, "scipy", "numpy"]  # scipy: erf
 MPMATH_FUNCTIONS = [{"Log1p": mpmath.log1p,
                      "Powm1": lambda x, q: mpmath.expm1(q * mpmath.log1p(x))}, "mpmath"]
 
@@ -137,12 +137,16 @@ def check_identity(plain: Any, stable: Any) -> None:
 
 
 def numpy_function(expr: Any, symbol: Any = U) -> Callable:
-    """``expr`` (SymPy, losscc's own) as a NumPy function of ``symbol``.
+    """``expr`` (SymPy, losscc's own) as a NumPy function of ``symbol``, in float64: its
+    exact numbers beyond 2^53 made floats first (NumPy takes 10**30 as a Python int:
+    object arrays, which its ufuncs refuse).
 
     >>> float(numpy_function(Log1p(sp.exp(-2 * U)))(1000.0))
     0.0
     """
-    return sp.lambdify(symbol, expr, NUMPY_FUNCTIONS)
+    numbers = {n: sp.Float(n, 17) for n in expr.atoms(sp.Rational)
+               if abs(n.p) > 2**53 or n.q > 2**53}
+    return sp.lambdify(symbol, expr.xreplace(numbers) if numbers else expr, NUMPY_FUNCTIONS)
 
 
 def describe(expr: Any) -> str:

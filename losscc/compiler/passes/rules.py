@@ -108,20 +108,23 @@ def _min_below_power(x: ir.Node, s: float, power: int) -> ir.Node:
     if x.op == "pow" and x.value >= 2:
         return ir.pow_(_min_below_power(x.args[0], s ** (1.0 / x.value), x.value * power),
                        x.value)
-    bound, held = s, to_float32(s)  # the cell holds the float32 nearest to s
+    return ir.min_(x if nonnegative(x) else ir.abs_(x), ir.const(_finite_power_bound(s, power)))
+
+
+def _finite_power_bound(s: float, power: int) -> float:
+    """s > 0, or, where the float32 the cell holds for s (the nearest) has a power that
+    rounds to inf, the float32 below it whose power stays finite."""
+    bound, held = s, to_float32(s)
     while held ** power * (1 + 2 * power * FLOAT32_UNIT) > FLOAT32_MAX:
         bound = held = float32_below(held)  # only here does the rule move the bound
-    return ir.min_(x if nonnegative(x) else ir.abs_(x), ir.const(bound))
+    return bound
 
 
 def _odd_power_below(select: str, x: ir.Node, p: ir.Node, c: ir.Node) -> ir.Node:
     """min or max of x^k (k odd) and c: the same selection of x and c^(1/k), raised to k
     (t^k increases with t), so x^k never forms where it would overflow to +-inf."""
-    k, size = p.value, abs(c.value) ** (1.0 / p.value)
-    held = to_float32(size)
-    while held ** k * (1 + 2 * k * FLOAT32_UNIT) > FLOAT32_MAX:
-        size = held = float32_below(held)
-    root = ir.const(math.copysign(size, c.value))
+    k = p.value
+    root = ir.const(math.copysign(_finite_power_bound(abs(c.value) ** (1.0 / k), k), c.value))
     return ir.pow_(ir.min_(x, root) if select == "min" else ir.max_(x, root), k)
 
 
